@@ -1,0 +1,61 @@
+"""Every nbgrader setting of the course, in one place.
+
+``nbgrader_config.py`` (two lines) loads this file; ``tlcourse.grading`` loads it too for
+scratch courses (self-check, tests, class grading), so all graders share the settings.
+Environment variables, for instructors:
+
+* ``TLCOURSE_DB_URL``: any SQLAlchemy URL for the gradebook (e.g. PostgreSQL when
+  several graders write at once). Default: SQLite ``gradebook.db`` in the course root.
+* ``TLCOURSE_CELL_TIMEOUT``: seconds a single cell may run while grading (default 60).
+"""
+
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads the config)
+
+COURSE_ROOT = Path(__file__).resolve().parent
+
+#: nbgrader assignment ids = folder names = notebook names, in syllabus order.
+ASSIGNMENTS = [
+    "00_entorno",
+    "01_evolucion_cnn",
+    "02_arquitecturas",
+    "03_extraccion_caracteristicas",
+    "04_ajuste_fino",
+    "05_tensorflow_hub",
+    "06_proyecto",
+]
+
+c.CourseDirectory.course_id = "transfer-learning-tf-m7"
+c.CourseDirectory.root = str(COURSE_ROOT)
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+c.CourseDirectory.db_url = os.environ.get(
+    "TLCOURSE_DB_URL", f"sqlite:///{COURSE_ROOT / 'gradebook.db'}"
+)
+
+# Execution while validating and autograding. The slowest graded cell takes well under
+# 20 s on 2 CPU cores; 60 s per cell leaves room for slow machines yet stops an endless
+# loop in a submission (it scores 0 for that cell, the rest of the notebook still runs).
+c.Execute.timeout = int(os.environ.get("TLCOURSE_CELL_TIMEOUT", "60"))
+c.Execute.interrupt_on_timeout = True
+c.Execute.startup_timeout = 120
+c.Execute.execute_retries = 0
+
+# What students see in place of the solution, in Spanish.
+c.ClearSolutions.code_stub = {
+    "python": "# TU CÓDIGO AQUÍ\nraise NotImplementedError()",
+}
+c.ClearSolutions.text_stub = "ESCRIBE AQUÍ TU RESPUESTA"
+
+# A test cell that writes to stderr scores 0. tlcourse silences TensorFlow before it
+# loads; these patterns are a narrow backstop for lines TensorFlow's C++ runtime may
+# still print on some machines, never a way to hide a student's warnings.
+c.IgnorePattern.pattern = (
+    r"(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|I0000 00:00:.*cudart_stub\.cc.*Could not find cuda drivers.*)"
+)
+
+# Outputs are stripped from the release; the kernelspec is the standard python3.
+c.ClearOutput.enabled = True
