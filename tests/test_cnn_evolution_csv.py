@@ -1,0 +1,94 @@
+"""data/cnn_evolution.csv against the checked facts (fast: no notebook is executed)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from tlcourse import evolution
+
+# Golden values: shared/reference/cnn_evolution_facts.md, section "CNN evolution: checked
+# facts" (the main table). year, top-5 error in %, parameters as the source states them,
+# weight layers. None = "–" / not published / not applicable in the facts file.
+#   * LeNet-5: "≈60 thousand"; AlexNet: "≈60 million"; ZFNet: "≈62 million" (Fig. 3);
+#     GoogLeNet: "≈6.8 million"; VGG-16: "138 million"; ResNet-152: "≈60.2 million".
+#   * SENet: the facts give "SENet-154" as a name, not a comparable layer count (see
+#     data/cnn_evolution.md), so weight_layers is empty.
+#   * The human reference has no year ("–" in the facts).
+FACTS = {
+    # model:           (year, top5_error_pct, params,     weight_layers)
+    "LeNet-5":         (1998, None,  60_000,      7),
+    "AlexNet":         (2012, 15.3,  60_000_000,  8),
+    "Clarifai":        (2013, 11.7,  None,        None),
+    "ZFNet":           (2013, 14.8,  62_000_000,  8),
+    "GoogLeNet":       (2014, 6.67,  6_800_000,   22),
+    "VGG-16":          (2014, 7.3,   138_000_000, 16),
+    "ResNet-152":      (2015, 3.57,  60_200_000,  152),
+    "Trimps-Soushen":  (2016, 2.99,  None,        None),
+    "SENet":           (2017, 2.25,  None,        None),
+    evolution.HUMAN:   (None, 5.1,   None,        None),
+}
+# Facts file, "ILSVRC result" column: who won the classification task each year.
+WINNERS = ["AlexNet", "Clarifai", "GoogLeNet", "ResNet-152", "Trimps-Soushen", "SENet"]
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return pd.read_csv(evolution.csv_path(), dtype={"year": "Int64", "weight_layers": "Int64"})
+
+
+def _value(x):  # type: ignore[no-untyped-def]
+    return None if pd.isna(x) else x
+
+
+def test_columns_and_rows(table):
+    assert tuple(table.columns) == evolution.COLUMNS
+    assert table["model"].tolist() == list(FACTS), "one row per milestone, chronological, human last"
+
+
+def test_every_column_is_documented(table):
+    dictionary = (evolution.csv_path().parent / "cnn_evolution.md").read_text(encoding="utf-8")
+    for column in table.columns:
+        assert f"`{column}`" in dictionary, column
+
+
+@pytest.mark.parametrize("model", sorted(FACTS))
+def test_row_matches_the_facts(table, model):
+    row = table.set_index("model").loc[model]
+    year, error, params, layers = FACTS[model]
+    assert _value(row["year"]) == year
+    if error is None:
+        assert pd.isna(row["top5_error_pct"])
+    else:
+        assert math.isclose(row["top5_error_pct"], error)
+    assert _value(row["params"]) == params
+    assert _value(row["weight_layers"]) == layers
+
+
+def test_every_number_has_its_kind_and_source(table):
+    with_error = table["top5_error_pct"].notna()
+    assert table.loc[with_error, "error_kind"].notna().all()
+    kinds = table.loc[with_error, "error_kind"].str.split(", ")
+    assert kinds.map(lambda k: k[0] in {"test", "val", "test sample"}).all()
+    assert kinds.map(lambda k: k[1] in {"ensemble", "single", "human"}).all()
+    assert table.loc[with_error & (table["model"] != evolution.HUMAN), "error_kind"].str.contains("ensemble").all(), (
+        "every competition number in the facts is an ensemble")
+    assert table["source"].notna().all() and table["key_idea"].notna().all()
+    assert table["ilsvrc_place_task"].notna().all() and table["authors_or_team"].notna().all()
+
+
+def test_winners_are_marked_by_the_documented_prefix(table):
+    winners = table["ilsvrc_place_task"].str.startswith(evolution.WINNER_PREFIX)
+    assert table.loc[winners, "model"].tolist() == WINNERS
+
+
+def test_deck_errors_are_not_in_the_data(table):
+    """The facts file's list of deck errors: the corrected values are the ones stored."""
+    rows = table.set_index("model")
+    assert rows.loc["AlexNet", "authors_or_team"].startswith("Krizhevsky, Sutskever, Hinton")
+    assert rows.loc["ResNet-152", "authors_or_team"].startswith("He, Zhang, Ren, Sun")
+    assert "extra data" in rows.loc["AlexNet", "error_kind"]
+    assert rows.loc["ZFNet", "ilsvrc_place_task"].startswith("not an entry")
+    assert not table["model"].str.contains(r"AlexNet-5|ZFNet-5").any()
