@@ -1,0 +1,130 @@
+"""Manual grading of the capstone (06_proyecto) through nbgrader's own APIs.
+
+The instructor's path: autograde a submission, enter the scores of the written answers
+(``manual_*`` cells) as formgrader does (Gradebook API: ``grade.manual_score``), then
+``nbgrader export``. The exported total must be autograded + manual, out of a maximum
+that counts the manual cells.
+"""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tlcourse import grading
+
+A = "06_proyecto"
+STUDENT = "ana"
+pytestmark = pytest.mark.slow
+
+ANSWERS = {
+    "manual_eleccion": "Elegí la combinación de píxeles y backbone congelado: en validación ...",
+    "manual_cambio_dominio": "De ropa a ropa el preentrenamiento ayuda mucho; de ropa a dígitos ...",
+    "manual_mas_etiquetas": "Con diez veces más etiquetas probaría el ajuste fino ...",
+}
+#: What a grader gives each written answer (partial credit on purpose).
+MANUAL_SCORES = {"manual_eleccion": 2.5, "manual_cambio_dominio": 3.0, "manual_mas_etiquetas": 1.0}
+
+
+def manual_cells(notebook) -> dict[str, float]:
+    """grade_id -> points of the manually graded cells (graded, solution, markdown)."""
+    found = {}
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and meta.get("solution") and cell.cell_type == "markdown":
+            found[meta["grade_id"]] = float(meta["points"])
+    return found
+
+
+def auto_points(notebook) -> float:
+    return sum(float(c.metadata["nbgrader"]["points"]) for c in notebook.cells
+               if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code")
+
+
+def test_manual_cells_exist_with_a_mark_scheme():
+    source = grading.read_notebook(grading.source_path(A))
+    cells = manual_cells(source)
+    assert set(cells) == set(ANSWERS), cells
+    assert all(points > 0 for points in cells.values())
+    by_id = grading.cells_by_id(source)
+    for gid in cells:
+        text = by_id[gid].source
+        assert "### BEGIN SOLUTION" in text and "Pauta" in text, f"{gid} needs a model answer and a mark scheme"
+    release = grading.cells_by_id(grading.read_notebook(grading.release_path(A)))
+    for gid in cells:
+        assert "Pauta" not in release[gid].source and "ESCRIBE AQUÍ TU RESPUESTA" in release[gid].source
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = grading.ScratchCourse(tmp_path_factory.mktemp("manual"), [A])
+    notebook = grading.fill(grading.submission(A), ANSWERS)
+    course.submit(STUDENT, A, notebook)
+    scores = course.autograde(STUDENT, A)
+    return course, scores
+
+
+def _export(course) -> dict[str, str]:
+    """``nbgrader export`` (the CSV plugin) in the course root; the row of our submission."""
+    target = course.root / "grades.csv"
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "nbgrader"), "export", f"--to={target}", "--log-level=WARN"],
+        cwd=course.root, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    with target.open(newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["assignment"] == A and r["student_id"] == STUDENT]
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_autograde_leaves_manual_cells_for_a_person(graded):
+    course, scores = graded
+    source = grading.read_notebook(grading.source_path(A))
+    manual = manual_cells(source)
+    for gid, points in manual.items():
+        assert scores[gid].max_score == points and scores[gid].score == 0, (gid, scores[gid])
+    auto = {gid: s for gid, s in scores.items() if gid not in manual}
+    assert auto and all(s.full for s in auto.values()), auto
+
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gradebook:
+        submission = gradebook.find_submission(A, STUDENT)
+        assert submission.needs_manual_grade
+        assert submission.max_score == pytest.approx(auto_points(source) + sum(manual.values()))
+        assert submission.score == pytest.approx(auto_points(source))
+
+
+def test_manual_scores_reach_the_total_and_the_export(graded):
+    course, _ = graded
+    source = grading.read_notebook(grading.source_path(A))
+    auto_max = auto_points(source)
+    manual_max = sum(manual_cells(source).values())
+
+    before = _export(course)
+    assert float(before["score"]) == pytest.approx(auto_max)
+    assert float(before["max_score"]) == pytest.approx(auto_max + manual_max)
+
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gradebook:  # what formgrader does when a grader saves a score
+        for gid, value in MANUAL_SCORES.items():
+            grade = gradebook.find_grade(gid, A, A, STUDENT)
+            assert grade.auto_score is None and grade.needs_manual_grade
+            grade.manual_score = value
+            grade.needs_manual_grade = False
+        gradebook.db.commit()
+
+    with Gradebook(course.db_url) as gradebook:
+        submission = gradebook.find_submission(A, STUDENT)
+        assert not submission.needs_manual_grade
+        assert submission.score == pytest.approx(auto_max + sum(MANUAL_SCORES.values()))
+
+    after = _export(course)
+    assert float(after["score"]) == pytest.approx(auto_max + sum(MANUAL_SCORES.values()))
+    assert float(after["raw_score"]) == pytest.approx(auto_max + sum(MANUAL_SCORES.values()))
+    assert float(after["max_score"]) == pytest.approx(auto_max + manual_max)
