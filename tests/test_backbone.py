@@ -203,21 +203,29 @@ def test_committed_backbone_and_head_reach_090_on_source_campo(metrics):
     assert metrics["source_test_accuracy"]["catalogo"] >= 0.85
 
 
-def test_committed_transfer_table_meets_the_bar(metrics):
-    row = {m: metrics["transfer"][m]["20"] for m in ("pixels", "scratch", "frozen")}
-    assert row["frozen"] >= 0.80
-    assert row["frozen"] - row["pixels"] >= 0.20
-    assert row["frozen"] > row["scratch"], "transfer must at least beat the scratch CNN"
+def test_committed_transfer_table_meets_the_absolute_bars(metrics):
+    table = {m: {int(k): v for k, v in row.items()} for m, row in metrics["transfer"].items()}
+    frozen, pixels, scratch = table["frozen"], table["pixels"], table["scratch"]
+    assert frozen[20] >= 0.80
+    assert frozen[20] - pixels[20] >= 0.20
+    # Transfer wins when labels are scarce, and the advantage shrinks as labels grow.
+    assert frozen[5] - scratch[5] >= 0.10
+    assert frozen[20] > scratch[20]
+    assert frozen[5] - scratch[5] > frozen[20] - scratch[20] > frozen[100] - scratch[100]
+    assert table["frozen_keras"][20] >= 0.80  # the notebooks' plain Dense head works too
 
 
-@pytest.mark.xfail(strict=True, reason="Issue 3 bar not met yet: frozen+linear beats the tuned scratch CNN by 0.067 at k=20 (0.872 vs 0.805), the issue asks for 0.08. Kept as a strict xfail so the day it passes it must be turned back into a plain test; see the closing note of issue 3.")
-def test_committed_transfer_beats_scratch_by_eight_points(metrics):
+@pytest.mark.xfail(strict=True, reason=(
+    "Issue 3 asks for frozen >= scratch + 0.08 at k=20; with an honestly tuned scratch CNN "
+    "(global pooling, no BatchNorm, dropout chosen on validation) the measured gap is about "
+    "0.05. See MODEL_CARD.md, 'Sensibilidad'."))
+def test_committed_transfer_beats_scratch_by_008(metrics):
     row = {m: metrics["transfer"][m]["20"] for m in ("scratch", "frozen")}
     assert row["frozen"] - row["scratch"] >= 0.08
 
 
 @pytest.mark.slow
-def test_transfer_check_k20_recomputed():
+def test_transfer_check_k20_recomputed(metrics):
     from tlcourse import baselines
 
     frozen = baselines.frozen_linear(20)
@@ -226,7 +234,10 @@ def test_transfer_check_k20_recomputed():
     assert frozen >= 0.80, frozen
     assert frozen - pixels >= 0.20, (frozen, pixels)
     assert frozen > scratch, (frozen, scratch)
-    assert abs(frozen - 0.8716) < 0.01 and abs(scratch - 0.8048) < 0.03, "reproduces metrics.json"
+    committed = metrics["transfer"]
+    assert abs(frozen - committed["frozen"]["20"]) <= 0.01
+    assert abs(pixels - committed["pixels"]["20"]) <= 0.005
+    assert abs(scratch - committed["scratch"]["20"]) <= 0.03
 
 
 # ---------------------------------------------------------------------------------------
