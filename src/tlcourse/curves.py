@@ -1,0 +1,259 @@
+"""Learning curves over label budgets: how many labels transfer learning saves (notebook 04).
+
+For every budget ``k`` (images per class of the target task, *campo*) four methods are
+trained on the course's fixed subset (:func:`tlcourse.data.target_subset`) and scored on
+the **whole** target test set (5000 images):
+
+* ``pixels``: logistic regression on raw pixels (:func:`tlcourse.baselines.pixels_logistic`);
+* ``scratch``: a small CNN from scratch (:func:`tlcourse.baselines.scratch_cnn`);
+* ``frozen``: the frozen backbone + a linear head (the recipe of
+  :func:`tlcourse.baselines.frozen_linear`: head trained on cached features);
+* ``fine_tuned``: that same frozen model, then its top block fine-tuned
+  (:func:`fine_tuned`), so ``frozen`` and ``fine_tuned`` are a paired comparison.
+
+The sweep takes minutes, so the course ships its result in
+``data/results/curvas_aprendizaje.csv`` (plus a provenance file naming the backbone it
+was computed with). ``learning_curves()`` reads it; ``learning_curves(recompute=True)``
+re-runs the sweep with the committed backbone and rewrites both files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import baselines, data
+from .backbone import TOP_BLOCK, to_model_input
+
+KS = data.SUBSET_SIZES  #: (5, 10, 20, 50, 100)
+METHODS = ("pixels", "scratch", "frozen", "fine_tuned")
+METHOD_NAMES_ES = {
+    "pixels": "píxeles + regresión logística",
+    "scratch": "CNN desde cero",
+    "frozen": "backbone congelado",
+    "fine_tuned": "ajuste fino (bloque superior)",
+}
+SEED = 42
+RESULTS_FILE = "curvas_aprendizaje.csv"
+PROVENANCE_FILE = "curvas_aprendizaje.json"
+
+# Fine-tuning recipe (the one notebook 04 teaches): head first, then the top block only,
+# BatchNormalization in inference mode, a learning rate 10x lower than the head's.
+HEAD_LEARNING_RATE = baselines.HEAD_LEARNING_RATE  #: 1e-2, Adam (the frozen recipe)
+FINE_TUNE_FACTOR = 10  #: fine-tuning learning rate = HEAD_LEARNING_RATE / FINE_TUNE_FACTOR
+FINE_TUNE_EPOCHS = 10
+BATCH_SIZE = 32
+
+
+def _tf():  # type: ignore[no-untyped-def]
+    from ._env import import_tensorflow_quietly
+
+    return import_tensorflow_quietly()
+
+
+def results_dir() -> Path:
+    """``data/results`` of the course repository."""
+    from .paths import data_dir
+
+    return data_dir() / "results"
+
+
+def results_path() -> Path:
+    return results_dir() / RESULTS_FILE
+
+
+def provenance_path() -> Path:
+    return results_dir() / PROVENANCE_FILE
+
+
+# --------------------------------------------------------------------------------------
+# Fine-tuning
+# --------------------------------------------------------------------------------------
+def unfreeze_top_block(backbone, prefix: str = TOP_BLOCK):  # type: ignore[no-untyped-def]
+    """Only the layers named ``prefix*`` train; BatchNormalization layers stay frozen."""
+    tf = _tf()
+    backbone.trainable = True
+    for layer in backbone.layers:
+        is_bn = isinstance(layer, tf.keras.layers.BatchNormalization)
+        layer.trainable = layer.name.startswith(prefix) and not is_bn
+    return backbone
+
+
+def fine_tuned(k: int, condition: data.Condition = "campo", seed: int = SEED,
+               epochs: int = FINE_TUNE_EPOCHS, factor: float = FINE_TUNE_FACTOR,
+               backbone: Any = None, verbose: int = 0) -> dict[str, float]:
+    """Frozen backbone + linear head, then the top block fine-tuned; both test accuracies.
+
+    1. Features of the ``k``-per-class subset from the frozen backbone (inference mode),
+       a ``Dense`` softmax head trained on them exactly as
+       :func:`tlcourse.baselines.train_linear_head` does (Adam 1e-2, 100 epochs).
+    2. The head on top of the backbone called with ``training=False``; only the top block's
+       convolution unfrozen (BatchNormalization stays frozen), recompiled with Adam at
+       ``HEAD_LEARNING_RATE / factor``, trained ``epochs`` more epochs.
+
+    Returns ``{"frozen": accuracy after step 1, "fine_tuned": accuracy after step 2}``.
+    ``backbone``: a ``tf_keras`` model (modified in place) or ``None`` for the committed
+    Keras file (:func:`tlcourse.hub.load_keras_backbone`).
+    """
+    tf = _tf()
+    if backbone is None:
+        from . import hub as course_hub
+
+        backbone = course_hub.load_keras_backbone()
+    x_train, y_train = data.target_subset(k, condition)
+    x_test, y_test = data.load_task("target", "test", condition)
+    inputs_train, inputs_test = to_model_input(x_train), to_model_input(x_test)
+
+    backbone.trainable = False
+    features = backbone.predict(inputs_train, batch_size=500, verbose=0)
+    head = baselines.train_linear_head(features, y_train, seed=seed)
+    dense = head.layers[-1]
+    inputs = tf.keras.Input(inputs_train.shape[1:])
+    model = tf.keras.Model(inputs, dense(backbone(inputs, training=False)))
+
+    def accuracy() -> float:
+        probs = model.predict(inputs_test, batch_size=500, verbose=0)
+        return float(np.mean(np.argmax(probs, axis=1) == y_test))
+
+    frozen = accuracy()
+    unfreeze_top_block(backbone)
+    tf.keras.utils.set_random_seed(seed)
+    model.compile(tf.keras.optimizers.Adam(HEAD_LEARNING_RATE / factor),
+                  "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(inputs_train, y_train, epochs=epochs, batch_size=BATCH_SIZE, verbose=verbose)
+    return {"frozen": frozen, "fine_tuned": accuracy()}
+
+
+# --------------------------------------------------------------------------------------
+# The sweep
+# --------------------------------------------------------------------------------------
+def compute(ks: Iterable[int] = KS, condition: data.Condition = "campo", seed: int = SEED,
+            verbose: int = 1):  # type: ignore[no-untyped-def]
+    """Run the four methods for every ``k``; a long DataFrame ``k, method, accuracy, seconds``."""
+    import pandas as pd
+
+    from . import hub as course_hub
+
+    rows = []
+
+    def add(k: int, method: str, accuracy: float, seconds: float) -> None:
+        rows.append({"k": int(k), "method": method, "accuracy": round(float(accuracy), 4),
+                     "seconds": round(float(seconds), 1)})
+        if verbose:
+            print(f"k={k:3d}  {METHOD_NAMES_ES[method]:32s} {accuracy:.4f}  ({seconds:.1f} s)", flush=True)
+
+    for k in ks:
+        start = time.perf_counter()
+        add(k, "pixels", baselines.pixels_logistic(k, condition), time.perf_counter() - start)
+        start = time.perf_counter()
+        add(k, "scratch", baselines.scratch_cnn(k, condition, seed=seed), time.perf_counter() - start)
+        start = time.perf_counter()
+        pair = fine_tuned(k, condition, seed=seed, backbone=course_hub.load_keras_backbone())
+        seconds = time.perf_counter() - start
+        add(k, "frozen", pair["frozen"], seconds)
+        add(k, "fine_tuned", pair["fine_tuned"], seconds)
+    return pd.DataFrame(rows, columns=["k", "method", "accuracy", "seconds"])
+
+
+def backbone_sha256() -> str:
+    """sha256 of the committed Keras backbone file (the curves' provenance)."""
+    from . import backbone as bb
+    from . import hub as course_hub
+
+    return bb.sha256_file(course_hub.keras_backbone_path())
+
+
+def learning_curves(recompute: bool = False, ks: Iterable[int] = KS, condition: data.Condition = "campo",
+                    save: bool | None = None, verbose: int = 1):  # type: ignore[no-untyped-def]
+    """The learning curves as a DataFrame with columns ``k, method, accuracy, seconds``.
+
+    ``recompute=False`` reads the results shipped with the course; ``recompute=True`` runs
+    the whole sweep (several minutes on 2 CPU cores) and, by default, saves it over the
+    shipped files (``save=False`` keeps them untouched).
+    """
+    import pandas as pd
+
+    path = results_path()
+    if not recompute:
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"Falta {path}. Restáuralo con `git checkout -- data/results/` o recalcúlalo con "
+                "`tlcourse.curves.learning_curves(recompute=True)`.")
+        return pd.read_csv(path)
+    ks = tuple(ks)
+    start = time.perf_counter()
+    table = compute(ks, condition, verbose=verbose)
+    seconds = time.perf_counter() - start
+    if save if save is not None else True:
+        tf = _tf()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(path, index=False)
+        provenance = {
+            "command": "tlcourse.curves.learning_curves(recompute=True)",
+            "condition": condition, "ks": list(ks), "seed": SEED,
+            "backbone_file": "hub/tlcourse_backbone.h5", "backbone_sha256": backbone_sha256(),
+            "fine_tune": {"head_learning_rate": HEAD_LEARNING_RATE, "factor": FINE_TUNE_FACTOR,
+                          "epochs": FINE_TUNE_EPOCHS, "batch_size": BATCH_SIZE, "top_block": TOP_BLOCK},
+            "total_seconds": round(seconds, 1),
+            "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                        "python": platform.python_version(), "tensorflow": tf.__version__},
+            "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        }
+        provenance_path().write_text(json.dumps(provenance, indent=1) + "\n")
+    if verbose:
+        print(f"Curvas calculadas en {seconds:.0f} s.", flush=True)
+    return table
+
+
+def as_table(curves):  # type: ignore[no-untyped-def]
+    """Wide view: one row per ``k``, one column per method (Spanish names), mean over repeats."""
+    wide = curves.pivot_table(index="k", columns="method", values="accuracy", aggfunc="mean")
+    wide = wide[[m for m in METHODS if m in wide.columns]]
+    return wide.rename(columns=METHOD_NAMES_ES)
+
+
+def plot(curves, ax=None, title: str | None = None):  # type: ignore[no-untyped-def]
+    """Accuracy against labels per class (log scale), one line per method; returns the Axes."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.2))
+    wide = curves.pivot_table(index="k", columns="method", values="accuracy", aggfunc="mean")
+    styles = {"pixels": ":s", "scratch": "--^", "frozen": "-o", "fine_tuned": "-D"}
+    for method in METHODS:
+        if method in wide.columns:
+            ax.plot(wide.index, wide[method], styles[method], label=METHOD_NAMES_ES[method])
+    ax.set_xscale("log")
+    ax.set_xticks(list(wide.index))
+    ax.set_xticklabels([str(k) for k in wide.index])
+    ax.set_xlabel("imágenes etiquetadas por clase (k)")
+    ax.set_ylabel("exactitud en prueba (campo)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title(title or "Curvas de aprendizaje en la tarea destino (campo)")
+    return ax
+
+
+def _main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tlcourse.curves",
+                                     description="Recompute the learning curves of notebook 04.")
+    parser.add_argument("--no-save", action="store_true", help="do not overwrite data/results/")
+    args = parser.parse_args(argv)
+    table = learning_curves(recompute=True, save=not args.no_save)
+    print(as_table(table).round(3).to_string())
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_main())
