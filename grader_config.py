@@ -21,7 +21,8 @@ ASSIGNMENTS = [
     "00_entorno",
     "01_evolucion_cnn",
     "02_arquitecturas",
-    "03_extraccion_caracteristicas",
+    # "03_extraccion_caracteristicas": on branch wip/03-extraccion-caracteristicas until
+    # it is recalibrated against the committed backbone (see wip/README.md there).
     "04_ajuste_fino",
     "05_tensorflow_hub",
     "06_proyecto",
@@ -59,3 +60,39 @@ c.IgnorePattern.pattern = (
 
 # Outputs are stripped from the release; the kernelspec is the standard python3.
 c.ClearOutput.enabled = True
+
+# Containment and repair while autograding (tlcourse.execution, tlcourse.sanitize): nbgrader's
+# own preprocessors in nbgrader's order, with two replaced. RepairCells replaces
+# DeduplicateIds: duplicated, renamed or deleted cells no longer fail a whole submission
+# (jupyter/nbgrader#1083). ContainedExecute replaces Execute: a kernel that dies (os._exit,
+# memory watchdog) or a loop that ignores the interrupt costs only the cell where it
+# happened; the kernel is restarted and the completed cells are replayed.
+#   TLCOURSE_KERNEL_MEMORY_MB    memory limit per kernel (RLIMIT_DATA + watchdog; 0: none)
+#   TLCOURSE_NOTEBOOK_TIMEOUT    seconds for a whole notebook (then remaining cells score 0)
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "tlcourse.sanitize.RepairCells",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    "tlcourse.execution.ContainedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.ContainedExecute.memory_limit_mb = int(os.environ.get("TLCOURSE_KERNEL_MEMORY_MB", "4096"))
+c.ContainedExecute.notebook_timeout = int(os.environ.get("TLCOURSE_NOTEBOOK_TIMEOUT", "900"))
+c.ContainedExecute.max_kernel_restarts = 3
+
+# Feedback never shows hidden tests (jupyter/nbgrader#917, #1363): HideHiddenTests runs
+# before nbgrader's own feedback preprocessors.
+c.GenerateFeedback.preprocessors = [
+    "tlcourse.feedback.HideHiddenTests",
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

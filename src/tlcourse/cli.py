@@ -1,0 +1,140 @@
+"""``tlcourse`` / ``python -m tlcourse``: the course's commands.
+
+* ``doctor``: is this machine ready for the course?
+* ``check NB``: self-check one notebook with the hidden tests (Spanish report).
+* ``grade SUBMISSIONS``: grade a whole class in parallel (instructors).
+* ``bench``: measure times, throughput and accuracies into ``benchmarks/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from .doctor import SetupError, run
+
+    try:
+        run(verbose=True)
+    except SetupError:
+        return 1
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .selfcheck import CheckError, run
+
+    try:
+        print(run(args.notebook, Path(args.workdir) if args.workdir else None))
+    except CheckError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .classgrade import Settings
+
+    return Settings(workers=args.workers, memory_limit_mb=args.memory_limit_mb,
+                    cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
+                    threads_per_kernel=args.threads_per_kernel, feedback=not args.no_feedback,
+                    progress=not args.quiet)
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from .classgrade import GradingError, grade_class
+
+    try:
+        run = grade_class(Path(args.submissions), Path(args.out), _settings(args),
+                          assignments=args.assignment or None, regexp=args.regexp,
+                          keep_work=args.keep_work)
+    except (GradingError, ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(summary(run))
+    return 0 if all(r.ok for r in run.results) else 1
+
+
+def summary(run) -> str:  # type: ignore[no-untyped-def]
+    """Instructor-facing summary of a grading run."""
+    failed = [r for r in run.results if not r.ok]
+    incidents = sum(len(r.incidents) for r in run.results)
+    students = len({r.student for r in run.results})
+    lines = [f"Graded {len(run.results)} notebooks of {students} students with {run.workers} workers "
+             f"in {run.seconds:.0f} s ({run.throughput:.1f} notebooks/min).",
+             f"Gradebook: {run.db_url}",
+             f"Feedback:  {run.out / 'feedback'}"]
+    lines += [f"{name.capitalize():10s} {path}" for name, path in run.reports.items()]
+    if incidents:
+        lines.append(f"{incidents} contained incidents (timeouts, dead kernels, memory): see incidents.csv")
+    for result in failed:
+        reason = result.incidents[0][2] if result.incidents else "no detail"
+        lines.append(f"FAILED {result.student}/{result.assignment}: scored 0, flagged ({reason})")
+    for skipped in run.skipped:
+        lines.append(f"skipped {skipped}")
+    return "\n".join(lines)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+
+    run_bench(Path(args.out), students=args.students, workers=args.workers,
+              assignments=args.assignment or None, class_assignments=args.class_assignment or None,
+              transfer=args.transfer, cell_timeout=args.cell_timeout)
+    return 0
+
+
+def _grade_parser(sub: argparse._SubParsersAction) -> None:
+    grade = sub.add_parser("grade", help="grade a whole class (instructors)",
+                           description="Autograde every submission in parallel, merge one gradebook, "
+                                       "write feedback without hidden tests and grade reports.")
+    grade.add_argument("submissions", help="folder or .zip: submitted/<student>/<id>/<id>.ipynb, "
+                                           "<student>_<id>.ipynb files, or <student>/<id>.ipynb")
+    grade.add_argument("--out", default="graded", help="course folder for the results (default: graded/)")
+    grade.add_argument("--workers", type=int, default=0, help="parallel workers (default: CPU cores)")
+    grade.add_argument("--memory-limit-mb", type=int, help="memory limit per kernel (default 4096; 0: none)")
+    grade.add_argument("--cell-timeout", type=int, help="seconds per cell (default from grader_config: 60)")
+    grade.add_argument("--notebook-timeout", type=int, help="seconds per notebook (default 900)")
+    grade.add_argument("--threads-per-kernel", type=int,
+                       help="TensorFlow/OpenMP threads per kernel (default: cores / workers)")
+    grade.add_argument("--assignment", action="append", help="grade only this assignment (repeatable)")
+    grade.add_argument("--regexp", help="nbgrader FileNameCollector named_regexp for flat file names")
+    grade.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
+    grade.add_argument("--keep-work", action="store_true", help="keep the workers' scratch courses (.work/)")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.set_defaults(func=_grade)
+
+
+def _bench_parser(sub: argparse._SubParsersAction) -> None:
+    bench = sub.add_parser("bench", help="measure times, class throughput and the transfer table")
+    bench.add_argument("--out", default="benchmarks", help="where results.md/json go")
+    bench.add_argument("--students", type=int, default=20, help="synthetic students (default 20)")
+    bench.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to compare")
+    bench.add_argument("--assignment", action="append", help="time only this notebook (repeatable)")
+    bench.add_argument("--class-assignment", action="append",
+                       help="class-throughput run on this assignment only (default: every one)")
+    bench.add_argument("--no-transfer", dest="transfer", action="store_false",
+                       help="skip the transfer-learning table")
+    bench.add_argument("--cell-timeout", type=int, help="per-cell timeout while grading the class")
+    bench.set_defaults(func=_bench)
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="tlcourse", description=__doc__.splitlines()[0])
+    sub = main.add_subparsers(dest="command", required=True)
+    sub.add_parser("doctor", help="check the environment").set_defaults(func=_doctor)
+    check = sub.add_parser("check", help="self-check one notebook (autoevaluación)",
+                           description="Califica un cuaderno con las pruebas ocultas e informa por ejercicio.")
+    check.add_argument("notebook", help="id de la tarea (p. ej. 00_entorno o 00) o ruta del cuaderno")
+    check.add_argument("--workdir", help="carpeta para el curso temporal (por defecto, una temporal)")
+    check.set_defaults(func=_check)
+    _grade_parser(sub)
+    _bench_parser(sub)
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)

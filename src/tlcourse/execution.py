@@ -1,0 +1,277 @@
+"""Execute submissions so that a runaway cell loses only its own points.
+
+nbgrader's ``Execute`` (nbclient underneath) already interrupts a cell that exceeds the
+per-cell timeout. Everything else stops the whole notebook: a kernel that dies
+(``os._exit``, a signal, a native crash, the memory watchdog) raises ``DeadKernelError``
+and a loop that ignores the interrupt raises ``CellTimeoutError``; nbgrader then records
+no grades for that submission at all. :class:`ContainedExecute` (configured in
+``grader_config.py``) turns those into an error output on the offending cell (so it scores
+0 like any failing cell), starts a fresh kernel, silently re-runs the cells that had
+completed (to rebuild the state later cells need) and carries on. It also:
+
+* limits each kernel's memory: ``RLIMIT_DATA`` set by :mod:`tlcourse._kernel_launcher`
+  (an oversized allocation fails inside its cell), plus a watchdog that kills the kernel
+  when the resident memory of its process tree exceeds the limit + ``watchdog_margin_mb``
+  (shared mappings and child processes escape ``RLIMIT_DATA``);
+* bounds the whole notebook by ``notebook_timeout`` seconds: once spent, remaining cells
+  are not run and score 0;
+* gives up after ``max_kernel_restarts`` restarts (remaining cells score 0).
+
+Without incidents it behaves exactly like nbgrader's ``Execute``. The error names it
+writes (``ERROR_NAMES``) are how reports find incidents in autograded notebooks.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import typing as t
+from pathlib import Path
+from time import monotonic
+
+import psutil
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.client import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
+from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Dict, Integer
+
+LAUNCHER = Path(__file__).with_name("_kernel_launcher.py")
+
+#: Error names written by ContainedExecute -> incident kind (for instructor reports).
+ERROR_NAMES = {
+    "TiempoAgotado": "timeout",
+    "KernelDetenido": "kernel_died",
+    "MemoriaExcedida": "memory",
+    "TiempoTotalAgotado": "notebook_timeout",
+    "CeldaNoEjecutada": "not_run",
+}
+#: Errors raised by the student's own code that also reveal a contained incident.
+NATIVE_INCIDENTS = {"MemoryError": "memory", "ResourceExhaustedError": "memory"}
+
+
+class LimitedKernelManager(AsyncKernelManager):
+    """A kernel manager that starts the kernel through the memory-limit launcher."""
+
+    memory_limit_mb = Integer(0, help="RLIMIT_DATA of the kernel in MB (0: no limit)").tag(config=True)
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        """The kernelspec's command, prefixed by the launcher when a limit is set."""
+        cmd = super().format_kernel_cmd(extra_arguments)
+        if self.memory_limit_mb <= 0:
+            return cmd
+        return [sys.executable, str(LAUNCHER), str(self.memory_limit_mb), "--", *cmd]
+
+
+def error_output(ename: str, evalue: str) -> NotebookNode:
+    """An ``error`` output as a kernel would write it (nbgrader scores the cell 0)."""
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
+                        traceback=[f"\x1b[0;31m{ename}\x1b[0m: {evalue}"])
+
+
+class MemoryWatchdog:
+    """Kill a process tree whose resident memory exceeds ``limit_bytes``."""
+
+    def __init__(self, pid: int, limit_bytes: int, interval: float = 0.5) -> None:
+        self.pid, self.limit, self.interval = pid, limit_bytes, interval
+        self.fired = False
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True, name=f"watchdog-{pid}")
+
+    def start(self) -> MemoryWatchdog:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _tree(self) -> list[psutil.Process]:
+        root = psutil.Process(self.pid)
+        return [root, *root.children(recursive=True)]
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                tree = self._tree()
+                rss = sum(p.memory_info().rss for p in tree)
+            except psutil.Error:
+                return
+            self.peak = max(self.peak, rss)
+            if rss > self.limit:
+                self.fired = True
+                for process in reversed(tree):
+                    try:
+                        process.kill()
+                    except psutil.Error:
+                        pass
+                return
+
+
+class ContainedExecute(Execute):
+    """nbgrader's ``Execute`` that contains dead kernels, endless loops and memory hogs."""
+
+    notebook_timeout = Integer(900, help="Seconds for the whole notebook (0: no limit)").tag(config=True)
+    memory_limit_mb = Integer(4096, help="Per-kernel memory limit in MB (0: no limit)").tag(config=True)
+    watchdog_margin_mb = Integer(
+        1024, help="Resident memory allowed above memory_limit_mb before the watchdog kills "
+                   "the kernel (shared libraries count in RSS, not in RLIMIT_DATA)").tag(config=True)
+    max_kernel_restarts = Integer(3, help="Kernel restarts per notebook before giving up").tag(config=True)
+    error_on_timeout = Dict(
+        default_value={
+            "ename": "TiempoAgotado",
+            "evalue": "la celda no terminó a tiempo y se interrumpió (¿un bucle infinito?).",
+            "traceback": ["\x1b[0;31mTiempoAgotado\x1b[0m: la celda no terminó a tiempo y se "
+                          "interrumpió (¿un bucle infinito?)."],
+        },
+    ).tag(config=True)
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        kwargs.setdefault("kernel_manager_class", LimitedKernelManager)
+        super().__init__(*args, **kwargs)
+        self._watchdog: MemoryWatchdog | None = None
+
+    # ----------------------------------------------------------------- kernel
+    def create_kernel_manager(self):  # type: ignore[no-untyped-def]
+        km = super().create_kernel_manager()
+        if isinstance(km, LimitedKernelManager):
+            km.memory_limit_mb = self.memory_limit_mb
+        return km
+
+    def _kernel_pid(self) -> int | None:
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return getattr(process, "pid", None)
+
+    def _start_watchdog(self) -> None:
+        pid = self._kernel_pid()
+        if pid and self.memory_limit_mb > 0:
+            limit = (self.memory_limit_mb + self.watchdog_margin_mb) * 1024 * 1024
+            self._watchdog = MemoryWatchdog(pid, limit).start()
+
+    def _stop_watchdog(self) -> bool:
+        """Stop the watchdog; return whether it killed the kernel."""
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is None:
+            return False
+        watchdog.stop()
+        return watchdog.fired
+
+    def _start_kernel(self) -> None:
+        if self.km is None:
+            self.km = self.create_kernel_manager()
+        self.start_new_kernel()
+        self.start_new_kernel_client()
+        self.wait_for_reply(self.kc.kernel_info())
+        self._start_watchdog()
+
+    async def _async_cleanup_kernel(self) -> None:
+        """nbclient's clean-up, tolerating a kernel already killed by :meth:`_kill_kernel`."""
+        if self.km is not None:
+            await super()._async_cleanup_kernel()
+
+    _cleanup_kernel = run_sync(_async_cleanup_kernel)
+
+    def _kill_kernel(self) -> None:
+        self._stop_watchdog()
+        mode, self.shutdown_kernel = self.shutdown_kernel, "immediate"
+        try:
+            self._cleanup_kernel()
+        finally:
+            self.shutdown_kernel = mode
+        self.km, self.kc = None, None
+
+    # ----------------------------------------------------------------- timing
+    def _remaining(self) -> float | None:
+        return None if self._deadline is None else self._deadline - monotonic()
+
+    def _get_timeout(self, cell: NotebookNode | None) -> int | None:
+        """The per-cell timeout, never beyond what is left of the notebook's time."""
+        timeout = super()._get_timeout(cell)
+        remaining = self._remaining() if getattr(self, "_deadline", None) is not None else None
+        if remaining is None:
+            return timeout
+        left = max(1, int(remaining) + 1)
+        return left if timeout is None else min(timeout, left)
+
+    # ----------------------------------------------------------------- running
+    def preprocess(self, nb: NotebookNode, resources: t.Any = None, km: t.Any = None):  # type: ignore[no-untyped-def]
+        """Run every cell like nbclient does, containing incidents cell by cell."""
+        NotebookClient.__init__(self, nb, km)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        self._deadline: float | None = None
+        self._restarts = 0
+        self._completed: list[int] = []
+        self._gave_up: tuple[str, str] | None = None
+        with self.setup_kernel():
+            self._start_watchdog()
+            info_msg = self.wait_for_reply(self.kc.kernel_info())
+            self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
+            if self.notebook_timeout > 0:  # the clock starts once the kernel is up
+                self._deadline = monotonic() + self.notebook_timeout
+            for index, cell in enumerate(self.nb.cells):
+                self._run_cell(cell, resources, index)
+            self._stop_watchdog()
+        self.set_widgets_metadata()
+        return self.nb, self.resources
+
+    def _run_cell(self, cell: NotebookNode, resources: t.Any, index: int) -> None:
+        if cell.cell_type != "code" or not cell.source.strip():
+            return
+        remaining = self._remaining()
+        if self._gave_up is None and remaining is not None and remaining <= 0:
+            self._gave_up = ("TiempoTotalAgotado",
+                             f"el cuaderno superó el tiempo total de calificación "
+                             f"({self.notebook_timeout} s); esta celda no se ejecutó.")
+        if self._gave_up is not None:
+            cell.outputs = [error_output(*self._gave_up)]
+            return
+        try:
+            self.preprocess_cell(cell, resources, index)
+        except (DeadKernelError, CellTimeoutError) as error:
+            self.log.warning("Contained %s in cell %d", type(error).__name__, index)
+            cell.outputs.append(error_output(*self._incident_message(error)))
+            self._recover()
+        else:
+            self._completed.append(index)
+
+    def _incident_message(self, error: Exception) -> tuple[str, str]:
+        restart = "se reinició el kernel y se volvieron a ejecutar las celdas anteriores."
+        if self._stop_watchdog():
+            return ("MemoriaExcedida",
+                    f"la celda usó más de {self.memory_limit_mb} MB de memoria y se detuvo el kernel; {restart}")
+        if isinstance(error, CellTimeoutError):
+            return ("TiempoAgotado",
+                    f"la celda no terminó a tiempo ({self.timeout} s) y no respondió a la interrupción; {restart}")
+        return ("KernelDetenido",
+                "el proceso de Python (kernel) se detuvo durante esta celda (os._exit, una señal, "
+                f"un fallo nativo o falta de memoria); {restart}")
+
+    def _recover(self) -> None:
+        """Fresh kernel, then silently replay the completed cells (bounded by the restarts)."""
+        while self._gave_up is None:
+            self._restarts += 1
+            self._kill_kernel()
+            if self._restarts > self.max_kernel_restarts:
+                self._gave_up = ("CeldaNoEjecutada",
+                                 f"el kernel se detuvo demasiadas veces ({self.max_kernel_restarts}); "
+                                 "esta celda no se ejecutó.")
+                return
+            try:
+                self._start_kernel()
+                self._replay()
+                return
+            except (DeadKernelError, CellTimeoutError, RuntimeError) as error:
+                self.log.warning("Kernel lost while replaying: %s", error)
+
+    def _replay(self) -> None:
+        for index in list(self._completed):
+            cell = self.nb.cells[index]
+            msg_id = self.kc.execute(cell.source, silent=True, store_history=False,
+                                     stop_on_error=False)
+            self.wait_for_reply(msg_id, cell)
+            if self._watchdog is not None and self._watchdog.fired:
+                raise DeadKernelError("memory watchdog fired while replaying")
