@@ -244,7 +244,7 @@ def fit_linear_probe(features: np.ndarray, labels: np.ndarray, seed: int = SEED)
 
 
 def frozen_linear(k: int, condition: data.Condition = "campo", backbone: Any = None,
-                  seed: int = SEED, head: str = "probe") -> float:
+                  seed: int = SEED, head: str = "keras") -> float:
     """Frozen backbone features + a new linear softmax head, ``k`` images per class; test accuracy.
 
     ``head="probe"``: :func:`fit_linear_probe` (standardisation + logistic regression, L2
