@@ -216,8 +216,8 @@ def test_committed_transfer_table_meets_the_absolute_bars(metrics):
 
 @pytest.mark.xfail(strict=True, reason=(
     "Issue 3 asks for frozen >= scratch + 0.08 at k=20; with the honestly tuned scratch CNN "
-    "the committed table has 0.872 vs 0.805 (+0.067), and the scratch CNN varies run to run "
-    "(0.831 in the learning-curve run). Strict: when it passes, turn it into a plain test."))
+    "the committed table has 0.872 vs 0.805 (+0.067, scratch with dropout fixed at 0); the "
+    "current baselines code also tunes dropout on validation and reaches 0.833 (+0.039). Strict: when it passes, turn it into a plain test."))
 def test_committed_transfer_beats_scratch_by_008(metrics):
     row = {m: metrics["transfer"][m]["20"] for m in ("scratch", "frozen")}
     assert row["frozen"] - row["scratch"] >= 0.08
@@ -236,7 +236,8 @@ def test_transfer_check_k20_recomputed(metrics):
     committed = metrics["transfer"]
     assert abs(frozen - committed["frozen"]["20"]) <= 0.01
     assert abs(pixels - committed["pixels"]["20"]) <= 0.005
-    # The scratch CNN is not bit-reproducible across runs (0.805 and 0.831 seen): no tolerance check.
+    # metrics.json's scratch number (0.805) used an older protocol (dropout fixed at 0); the current
+    # code tunes dropout on validation (0.833), so it is not compared with the committed table.
 
 
 # ---------------------------------------------------------------------------------------
