@@ -239,3 +239,14 @@ def test_repair_leaves_an_intact_submission_unchanged(tmp_path):
     resources = {"nbgrader": {"db_url": course.db_url, "notebook": "00_entorno", "assignment": "00_entorno"}}
     RepairCells().preprocess(notebook, resources)
     assert notebook == before
+
+
+def test_corpus_rule_flags_every_wrong_exercise_score():
+    """The rule every notebook's corpus test applies: wrong exercises score 0, others full."""
+    S = grading.Score
+    scores = {"test_ej1_a": S(1, 1), "test_ej1_b": S(1, 1), "test_ej2_a": S(0, 2),
+              "test_ej3_a": S(1, 2), "manual_texto": S(0, 3)}
+    assert [p.split(",")[0] for p in grading.corpus_mismatches(scores, {"ej2"})] == ["ej3 should keep full marks"]
+    assert [p.split(",")[0] for p in grading.corpus_mismatches(scores, {"ej1", "ej2", "ej3"})] == [
+        "ej1 should lose its points", "ej3 should lose its points"]
+    assert grading.corpus_mismatches({k: v for k, v in scores.items() if k != "test_ej3_a"}, {"ej2"}) == []

@@ -1,0 +1,272 @@
+"""Grader validity for 03_extraccion_caracteristicas: full marks, zero, typical mistakes, correct variants.
+
+Exercises: ej1 preprocesar, ej2 capa_base, ej3 cabeza, ej4 modelo_completo, ej5 compilar,
+ej6 entrenar + exactitud, ej7 congelar_base. Their tests use their own inputs (ej4 is graded
+with reference capa_base/cabeza, ej5 with a reference model following the student's head
+convention, ej6 with a reference model), so independent mistakes are bundled.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tlcourse import grading
+
+A = "03_extraccion_caracteristicas"
+pytestmark = pytest.mark.slow
+
+CORPUS: dict[str, dict[str, str]] = {
+    "solucion": {},
+    "errores_a": {
+        # ej1: no scaling to [0, 1]
+        "ej1_preprocesar": (
+            "def preprocesar(imagenes, tamano=32):\n"
+            "    imagenes = np.asarray(imagenes)\n"
+            "    if imagenes.shape[1:] == (28, 28):\n"
+            "        imagenes = np.pad(imagenes, ((0, 0), (2, 2), (2, 2)))\n"
+            "    x = np.repeat(imagenes.astype(np.float32)[..., None], 3, axis=-1)\n"
+            "    if x.shape[1] != tamano:\n"
+            "        x = tf.image.resize(x, (tamano, tamano)).numpy()\n"
+            "    return x\n"
+        ),
+        # ej3: wrong number of units (the source task's 10 classes)
+        "ej3_cabeza": (
+            "def cabeza(num_clases):\n"
+            "    return tf.keras.layers.Dense(10, activation='softmax')\n"
+        ),
+        # ej4: builds its own backbone layer, trainable
+        "ej4_modelo_completo": (
+            "def modelo_completo(handle, num_clases, tamano=32):\n"
+            "    return tf.keras.Sequential([tf.keras.Input((tamano, tamano, 3)),\n"
+            "                                hub.KerasLayer(handle, trainable=True),\n"
+            "                                tf.keras.layers.Dense(num_clases, activation='softmax')])\n"
+        ),
+        # ej6: far too little training
+        "ej6_entrenar": (
+            "def entrenar(modelo, x, y, validacion=None, verbose=0):\n"
+            "    return modelo.fit(x, y, epochs=1, batch_size=100, validation_data=validacion, verbose=verbose)\n"
+            "\n"
+            "def exactitud(modelo, x, y):\n"
+            "    return float(np.mean(np.argmax(modelo.predict(x, verbose=0), axis=1) == y))\n"
+        ),
+        # ej7: changes trainable without recompiling
+        "ej7_congelar_base": (
+            "def congelar_base(modelo):\n"
+            "    modelo.layers[0].trainable = False\n"
+            "    return modelo\n"
+        ),
+    },
+    "errores_b": {
+        # ej1: scales twice
+        "ej1_preprocesar": (
+            "def preprocesar(imagenes, tamano=32):\n"
+            "    imagenes = np.asarray(imagenes)\n"
+            "    if imagenes.shape[1:] == (28, 28):\n"
+            "        imagenes = np.pad(imagenes, ((0, 0), (2, 2), (2, 2)))\n"
+            "    x = np.repeat((imagenes / 255.0).astype(np.float32)[..., None], 3, axis=-1)\n"
+            "    x = x / 255.0\n"
+            "    if x.shape[1] != tamano:\n"
+            "        x = tf.image.resize(x, (tamano, tamano)).numpy()\n"
+            "    return x.astype(np.float32)\n"
+        ),
+        # ej2: hub.load gives a SavedModel object, not a Keras layer
+        "ej2_capa_base": (
+            "def capa_base(handle):\n"
+            "    return hub.load(handle)\n"
+        ),
+        # ej3: sigmoid output
+        "ej3_cabeza": (
+            "def cabeza(num_clases):\n"
+            "    return tf.keras.layers.Dense(num_clases, activation='sigmoid')\n"
+        ),
+        # ej4: wrong input size (the 28x28 catalogue images)
+        "ej4_modelo_completo": (
+            "def modelo_completo(handle, num_clases, tamano=32):\n"
+            "    return tf.keras.Sequential([tf.keras.Input((28, 28, 3)), capa_base(handle), cabeza(num_clases)])\n"
+        ),
+        # ej5: one-hot loss with integer labels
+        "ej5_compilar": (
+            "def compilar(modelo):\n"
+            "    modelo.compile('adam', 'categorical_crossentropy', metrics=['accuracy'])\n"
+            "    return modelo\n"
+        ),
+        # ej6: accuracy as a percentage
+        "ej6_entrenar": (
+            "def entrenar(modelo, x, y, validacion=None, verbose=0):\n"
+            "    return modelo.fit(x, y, epochs=40, batch_size=16, validation_data=validacion, verbose=verbose)\n"
+            "\n"
+            "def exactitud(modelo, x, y):\n"
+            "    return 100.0 * float(np.mean(np.argmax(modelo.predict(x, verbose=0), axis=1) == y))\n"
+        ),
+    },
+    "errores_c": {
+        # ej1: stretches the 28x28 images instead of padding them
+        "ej1_preprocesar": (
+            "def preprocesar(imagenes, tamano=32):\n"
+            "    x = np.asarray(imagenes).astype(np.float32)[..., None] / 255.0\n"
+            "    x = tf.image.resize(x, (tamano, tamano)).numpy()\n"
+            "    return np.repeat(x, 3, axis=-1)\n"
+        ),
+        # ej2: backbone left trainable
+        "ej2_capa_base": (
+            "def capa_base(handle):\n"
+            "    return hub.KerasLayer(handle, trainable=True)\n"
+        ),
+        # ej3: ReLU output
+        "ej3_cabeza": (
+            "def cabeza(num_clases):\n"
+            "    return tf.keras.Sequential([tf.keras.layers.Dense(num_clases, activation='relu')])\n"
+        ),
+        # ej5: from_logits=True although the head is not logits (ReLU: graded against a softmax reference)
+        "ej5_compilar": (
+            "def compilar(modelo):\n"
+            "    modelo.compile('adam', tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),\n"
+            "                   metrics=['accuracy'])\n"
+            "    return modelo\n"
+        ),
+    },
+    "errores_d": {
+        # ej1: ignores `tamano` (never resizes)
+        "ej1_preprocesar": (
+            "def preprocesar(imagenes, tamano=32):\n"
+            "    imagenes = np.asarray(imagenes)\n"
+            "    if imagenes.shape[1:] == (28, 28):\n"
+            "        imagenes = np.pad(imagenes, ((0, 0), (2, 2), (2, 2)))\n"
+            "    return np.repeat(imagenes.astype(np.float32)[..., None] / 255.0, 3, axis=-1)\n"
+        ),
+        # ej3 (correct): logits
+        "ej3_cabeza": (
+            "def cabeza(num_clases):\n"
+            "    return tf.keras.layers.Dense(num_clases)\n"
+        ),
+        # ej4: ignores num_clases
+        "ej4_modelo_completo": (
+            "def modelo_completo(handle, num_clases, tamano=32):\n"
+            "    return tf.keras.Sequential([tf.keras.Input((tamano, tamano, 3)), capa_base(handle), cabeza(5)])\n"
+        ),
+        # ej5: from_logits=False although the head outputs logits
+        "ej5_compilar": (
+            "def compilar(modelo):\n"
+            "    modelo.compile('adam', 'sparse_categorical_crossentropy', metrics=['accuracy'])\n"
+            "    return modelo\n"
+        ),
+        # ej6: ignores validacion
+        "ej6_entrenar": (
+            "def entrenar(modelo, x, y, validacion=None, verbose=0):\n"
+            "    return modelo.fit(x, y, epochs=40, batch_size=16, verbose=verbose)\n"
+            "\n"
+            "def exactitud(modelo, x, y):\n"
+            "    return float(np.mean(np.argmax(modelo.predict(x, verbose=0), axis=1) == y))\n"
+        ),
+    },
+    # Correct alternatives in other styles.
+    "variantes_a": {
+        "ej1_preprocesar": (
+            "def preprocesar(imagenes, tamano=32):\n"
+            "    x = tf.convert_to_tensor(imagenes)[..., tf.newaxis]\n"
+            "    x = tf.image.resize_with_crop_or_pad(x, 32, 32)\n"
+            "    x = tf.image.grayscale_to_rgb(tf.cast(x, tf.float32) / 255.0)\n"
+            "    if tamano != 32:\n"
+            "        x = tf.image.resize(x, (tamano, tamano))\n"
+            "    return x.numpy()\n"
+        ),
+        "ej2_capa_base": (
+            "def capa_base(handle):\n"
+            "    return tlcourse.hub.keras_layer(handle, trainable=False)\n"
+        ),
+        "ej3_cabeza": (
+            "def cabeza(num_clases):\n"
+            "    return tf.keras.layers.Dense(num_clases)   # logits\n"
+        ),
+        "ej4_modelo_completo": (
+            "def modelo_completo(handle, num_clases, tamano=32):\n"
+            "    entrada = tf.keras.Input(shape=(tamano, tamano, 3))\n"
+            "    caracteristicas = capa_base(handle)(entrada)\n"
+            "    return tf.keras.Model(entrada, cabeza(num_clases)(caracteristicas))\n"
+        ),
+        "ej5_compilar": (
+            "def compilar(modelo):\n"
+            "    modelo.compile(optimizer=tf.keras.optimizers.Adam(learning_rate=1e-3),\n"
+            "                   loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),\n"
+            "                   metrics=[tf.keras.metrics.SparseCategoricalAccuracy()])\n"
+            "    return modelo\n"
+        ),
+        "ej6_entrenar": (
+            "def entrenar(modelo, x, y, validacion=None, verbose=0):\n"
+            "    return modelo.fit(x, y, epochs=60, batch_size=20, shuffle=True,\n"
+            "                      validation_data=validacion, verbose=verbose)\n"
+            "\n"
+            "def exactitud(modelo, x, y):\n"
+            "    return float(modelo.evaluate(x, y, batch_size=500, verbose=0)[1])\n"
+        ),
+        "ej7_congelar_base": (
+            "def congelar_base(modelo):\n"
+            "    for capa in modelo.layers:\n"
+            "        if isinstance(capa, hub.KerasLayer):\n"
+            "            capa.trainable = False\n"
+            "    modelo.compile(optimizer=tf.keras.optimizers.Adam(), loss=modelo.loss, metrics=['accuracy'])\n"
+            "    return modelo\n"
+        ),
+    },
+    "variantes_b": {
+        "ej1_preprocesar": (
+            "def preprocesar(imagenes, tamano=32):\n"
+            "    imagenes = data.pad_catalogo(imagenes) if imagenes.shape[1] == 28 else np.array(imagenes)\n"
+            "    x = np.stack([imagenes] * 3, axis=-1).astype('float32') / 255\n"
+            "    return x if tamano == 32 else tf.image.resize(x, [tamano, tamano]).numpy()\n"
+        ),
+        "ej3_cabeza": (
+            "def cabeza(num_clases):\n"
+            "    return tf.keras.Sequential([tf.keras.layers.Dropout(0.2),\n"
+            "                                tf.keras.layers.Dense(num_clases, activation=tf.nn.softmax)])\n"
+        ),
+        "ej4_modelo_completo": (
+            "def modelo_completo(handle, num_clases, tamano=32):\n"
+            "    modelo = tf.keras.Sequential([capa_base(handle), cabeza(num_clases)])\n"
+            "    modelo.build((None, tamano, tamano, 3))\n"
+            "    return modelo\n"
+        ),
+        "ej5_compilar": (
+            "def compilar(modelo):\n"
+            "    modelo.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics=['accuracy'])\n"
+            "    return modelo\n"
+        ),
+        "ej7_congelar_base": (
+            "def congelar_base(modelo):\n"
+            "    modelo.layers[0].trainable = False\n"
+            "    return compilar(modelo)\n"
+        ),
+    },
+}
+WRONG = {
+    "errores_a": {"ej1", "ej3", "ej4", "ej6", "ej7"},
+    "errores_b": {"ej1", "ej2", "ej3", "ej4", "ej5", "ej6"},
+    "errores_c": {"ej1", "ej2", "ej3", "ej5"},
+    "errores_d": {"ej1", "ej4", "ej5", "ej6"},
+}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    submissions = {name: grading.submission(A, overrides=o) for name, o in CORPUS.items()}
+    submissions["en_blanco"] = grading.read_notebook(grading.release_path(A))
+    return grading.grade(tmp_path_factory.mktemp(A), A, submissions)
+
+
+def test_solution_gets_full_marks(results):
+    scores = results["solucion"]
+    assert scores and all(s.full for s in scores.values()), scores
+
+
+def test_blank_release_scores_zero(results):
+    assert sum(s.score for s in results["en_blanco"].values()) == 0
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_each_mistake_loses_only_its_exercise(results, name):
+    wrong = WRONG.get(name, set())
+    for exercise, score in grading.by_exercise(results[name]).items():
+        if exercise in wrong:
+            assert score.score == 0, f"{name}: {exercise} should lose its points, got {score}"
+        else:
+            assert score.full, f"{name}: {exercise} should keep full marks, got {score}"
