@@ -21,8 +21,7 @@ ASSIGNMENTS = [
     "00_entorno",
     "01_evolucion_cnn",
     "02_arquitecturas",
-    # "03_extraccion_caracteristicas": on branch wip/03-extraccion-caracteristicas until
-    # it is recalibrated against the committed backbone (see wip/README.md there).
+    "03_extraccion_caracteristicas",
     "04_ajuste_fino",
     "05_tensorflow_hub",
     "06_proyecto",
