@@ -106,10 +106,14 @@ def test_failure_reason_skips_nbgrader_generic_epilogue():
 
 
 @pytest.mark.slow
-def test_a_stuck_worker_is_killed_replaced_and_its_job_scored_zero(tmp_path):
+def test_a_stuck_worker_is_killed_replaced_and_its_job_scored_zero(tmp_path, monkeypatch):
+    """Also: with TLCOURSE_DB_URL set (PostgreSQL in real use), the merge goes there."""
+    shared = f"sqlite:///{tmp_path / 'compartida.db'}"
+    monkeypatch.setenv("TLCOURSE_DB_URL", shared)
     synthetic.write_class(tmp_path / "in", [A], 2)
     settings = classgrade.Settings(workers=1, feedback=False, progress=False, job_limit_s=1)
     run = classgrade.grade_class(tmp_path / "in", tmp_path / "out", settings, assignments=[A])
+    assert run.db_url == shared and not (tmp_path / "out" / "gradebook.db").exists()
     assert [(r.student, r.ok, r.incidents[0][1]) for r in run.results] == [
         ("alumno00", False, "worker_killed"), ("alumno01", False, "worker_killed")]
     assert sum(sum(scores.values()) for scores in _cell_scores(run.db_url).values()) == 0

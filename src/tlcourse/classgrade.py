@@ -140,7 +140,7 @@ def incidents_in(notebook_path: Path) -> list[tuple[str, str, str]]:
             name = output.get("ename") if output.get("output_type") == "error" else None
             kind = ERROR_NAMES.get(name) or NATIVE_INCIDENTS.get(name)
             if kind:
-                found.append((grade_id(cell) or f"cell {index}", kind, str(output.get("evalue", ""))[:200]))
+                found.append((grade_id(cell) or f"cell {index}", kind, str(output.get("evalue") or name)[:200]))
     return found
 
 

@@ -92,8 +92,11 @@ def plot_summary(summary: pd.DataFrame, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(8, 0.32 * max(len(labels), 4) + 1.2))
     ax.barh(range(len(labels)), values, color=colours)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    for row, (value, zero) in enumerate(zip(values, summary.zero_pct.fillna(0))):
+        ax.text(min(value, 99) + 1, row, f"{value:.0f}%  ({zero:.0f}% scored 0)", va="center", fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlim(0, 100)
+    ax.set_xlim(0, 125)
+    ax.set_xticks(range(0, 101, 20))
     ax.axvline(75, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("mean score (% of the exercise's points)")
     students = int(summary.students.max()) if len(summary) else 0
