@@ -27,3 +27,9 @@ def assignments() -> list[str]:
 @pytest.fixture(scope="session")
 def repo():
     return grading.repo_root()
+
+
+def pytest_generate_tests(metafunc):
+    """``corpus_entry``: every submission of the module's grader corpus (tests/grader_corpus.py)."""
+    if "corpus_entry" in metafunc.fixturenames:
+        metafunc.parametrize("corpus_entry", sorted(metafunc.module.CORPUS))

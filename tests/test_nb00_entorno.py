@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tlcourse import grading
+from grader_corpus import (  # noqa: F401  (shared fixture and tests, collected here)
+    results, test_blank_release_scores_zero, test_each_mistake_loses_only_its_exercise,
+    test_solution_gets_full_marks)
 
 A = "00_entorno"
 pytestmark = pytest.mark.slow
@@ -58,21 +60,3 @@ CORPUS: dict[str, dict[str, str]] = {
 WRONG = {"errores": {"ej1", "ej2", "ej3"}}
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    return grading.grade_corpus(tmp_path_factory.mktemp(A), A, CORPUS)
-
-
-def test_solution_gets_full_marks(results):
-    scores = results["solucion"]
-    assert scores and all(s.full for s in scores.values()), scores
-
-
-def test_blank_release_scores_zero(results):
-    assert sum(s.score for s in results["en_blanco"].values()) == 0
-
-
-@pytest.mark.parametrize("name", sorted(CORPUS))
-def test_each_mistake_loses_only_its_exercise(results, name):
-    problems = grading.corpus_mismatches(results[name], WRONG.get(name, set()))
-    assert not problems, f"{name}: {problems}"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tlcourse import grading
+from grader_corpus import (  # noqa: F401  (shared fixture and tests, collected here)
+    results, test_blank_release_scores_zero, test_each_mistake_loses_only_its_exercise,
+    test_solution_gets_full_marks)
 
 A = "01_evolucion_cnn"
 pytestmark = pytest.mark.slow
@@ -249,26 +251,7 @@ WRONG = {
 }
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    return grading.grade_corpus(tmp_path_factory.mktemp(A), A, CORPUS)
-
-
-def _autograded(scores):  # type: ignore[no-untyped-def]
-    return {gid: s for gid, s in scores.items() if not gid.startswith("manual_")}
-
-
-def test_solution_gets_full_marks(results):
-    scores = _autograded(results["solucion"])
-    assert scores and all(s.full for s in scores.values()), scores
+def test_manual_question_is_part_of_the_grade(results):
     assert results["solucion"][MANUAL].max_score == 2, "the manual question is part of the grade"
 
 
-def test_blank_release_scores_zero(results):
-    assert sum(s.score for s in results["en_blanco"].values()) == 0
-
-
-@pytest.mark.parametrize("name", sorted(CORPUS))
-def test_each_mistake_loses_only_its_exercise(results, name):
-    problems = grading.corpus_mismatches(results[name], WRONG.get(name, set()))
-    assert not problems, f"{name}: {problems}"

@@ -14,6 +14,9 @@ import re
 import pytest
 
 from tlcourse import grading
+from grader_corpus import (  # noqa: F401  (shared fixture and tests, collected here)
+    results, test_blank_release_scores_zero, test_each_mistake_loses_only_its_exercise,
+    test_solution_gets_full_marks)
 
 A = "03_extraccion_caracteristicas"
 
@@ -246,29 +249,6 @@ WRONG = {
     "errores_c": {"ej1", "ej2", "ej3", "ej5"},
     "errores_d": {"ej1", "ej4", "ej5", "ej6"},
 }
-
-
-@pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    return grading.grade_corpus(tmp_path_factory.mktemp(A), A, CORPUS)
-
-
-@pytest.mark.slow
-def test_solution_gets_full_marks(results):
-    scores = results["solucion"]
-    assert scores and all(s.full for s in scores.values()), scores
-
-
-@pytest.mark.slow
-def test_blank_release_scores_zero(results):
-    assert sum(s.score for s in results["en_blanco"].values()) == 0
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(CORPUS))
-def test_each_mistake_loses_only_its_exercise(results, name):
-    problems = grading.corpus_mismatches(results[name], WRONG.get(name, set()))
-    assert not problems, f"{name}: {problems}"
 
 
 # ------------------------------------------------------------------ shipped comparison

@@ -11,7 +11,9 @@ import json
 
 import pytest
 
-from tlcourse import grading
+from grader_corpus import (  # noqa: F401  (shared fixture and tests, collected here)
+    results, test_blank_release_scores_zero, test_each_mistake_loses_only_its_exercise,
+    test_solution_gets_full_marks)
 
 A = "04_ajuste_fino"
 
@@ -100,29 +102,6 @@ CORPUS: dict[str, dict[str, str]] = {
     },
 }
 WRONG = {"errores_1": {"ej1", "ej3", "ej4"}, "errores_2": {"ej2", "ej3"}}
-
-
-@pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    return grading.grade_corpus(tmp_path_factory.mktemp(A), A, CORPUS)
-
-
-@pytest.mark.slow
-def test_solution_gets_full_marks(results):
-    scores = results["solucion"]
-    assert scores and all(s.full for gid, s in scores.items() if not gid.startswith("manual_")), scores
-
-
-@pytest.mark.slow
-def test_blank_release_scores_zero(results):
-    assert sum(s.score for s in results["en_blanco"].values()) == 0
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(CORPUS))
-def test_each_mistake_loses_only_its_exercise(results, name):
-    problems = grading.corpus_mismatches(results[name], WRONG.get(name, set()))
-    assert not problems, f"{name}: {problems}"
 
 
 # ------------------------------------------------------------------ shipped learning curves
