@@ -11,8 +11,8 @@ seeds and a Keras progress bar. The trained feature extractor is exported as
 * a Keras HDF5 file with the same weights, for layer-level fine-tuning (``.h5`` because
   both ``tf_keras`` and Keras 3 load it; a ``.keras`` file written by ``tf_keras`` does
   not load in Keras 3, which notebook 05 contrasts);
-* the pretraining head (``source_head.npz``: the 5-way softmax layer's kernel and bias),
-  so the source-task accuracy can be re-checked from the committed files;
+* the pretraining head (``source_head.h5``: the projector and the 5-way softmax), so the
+  source-task accuracy can be re-checked from the committed files;
 * ``metrics.json``, ``MODEL_CARD.md`` and ``MANIFEST.sha256`` (``sha256sum -c`` format).
 
 Rebuild: ``python -m tlcourse.backbone build [--out DIR] [--epochs N] [--subset N]``.
@@ -410,6 +410,20 @@ def build(out_dir: Path | None = None, epochs: int = DEFAULT_EPOCHS, subset: int
     return BuildResult(out_dir=out_dir, metrics=metrics, files=files)
 
 
+def refresh_card(out_dir: Path | None = None) -> dict[str, Any]:
+    """Rewrite ``MODEL_CARD.md`` and the manifest of a published backbone from its ``metrics.json``.
+
+    For a change of the card's wording or of a baseline's description: the weights and the
+    metrics are not touched. To re-measure anything, rebuild (``make models``; with the
+    fixed seeds it reproduces the committed weights bit for bit on the same machine).
+    """
+    out_dir = Path(out_dir) if out_dir else default_out_dir()
+    metrics = json.loads((out_dir / METRICS_FILE).read_text())
+    (out_dir / CARD_FILE).write_text(render_card(metrics))
+    write_manifest(out_dir)
+    return metrics
+
+
 # --------------------------------------------------------------------------------------
 # Model card
 # --------------------------------------------------------------------------------------
@@ -421,6 +435,8 @@ _METHOD_NAMES = {
 
 
 def _transfer_rows(transfer: dict[str, dict[str, float]]) -> str:
+    order = list(_METHOD_NAMES)  # pixels, scratch, frozen: from the weakest idea to transfer
+    transfer = dict(sorted(transfer.items(), key=lambda item: (order + [item[0]]).index(item[0])))
     ks = sorted({int(k) for row in transfer.values() for k in row})
     header = "| k por clase | " + " | ".join(_METHOD_NAMES.get(m, m) for m in transfer) + " |"
     rule = "|---|" + "---|" * len(transfer)
@@ -537,11 +553,15 @@ fijos del curso (`tlcourse.data.target_subset(k)`, k imágenes por clase); exact
 
 {transfer_text}
 - **Píxeles + regresión logística**: scikit-learn, multinomial, L2 con C = {baselines.LOGISTIC_C}.
-- **CNN desde cero**: 3 bloques Conv-BN-ReLU-pool ({", ".join(map(str, baselines.SCRATCH_FILTERS))} filtros),
-  promedio global y softmax; Adam {baselines.SCRATCH_LEARNING_RATE:g}; el número de épocas se
-  elige con parada temprana (paciencia {baselines.SCRATCH_PATIENCE}) sobre un 20 % estratificado
-  del propio conjunto de entrenamiento y después se reentrena con todas las imágenes. Se
-  eligió entre varias arquitecturas y tasas como la mejor, para que sea un rival justo.
+- **CNN desde cero**: {len(baselines.SCRATCH_FILTERS)} bloques Conv(3x3)-ReLU-MaxPool
+  ({", ".join(map(str, baselines.SCRATCH_FILTERS))} filtros), promedio global y softmax, sin
+  BatchNormalization (con tan pocos pasos por época sus estadísticas móviles no se
+  estabilizan); Adam {baselines.SCRATCH_LEARNING_RATE:g}. Sobre un 20 % estratificado del propio
+  conjunto de entrenamiento se eligen el dropout
+  ({" o ".join(f"{c.get('dropout', 0):g}" for c in baselines.SCRATCH_CANDIDATES)}) y el número de
+  épocas (parada temprana, paciencia {baselines.SCRATCH_PATIENCE}); después se reentrena con
+  todas las imágenes. Se eligió entre varias arquitecturas y tasas como la mejor, para que sea
+  un rival justo; nunca ve el conjunto de prueba.
 - **Backbone congelado + cabeza lineal**: características calculadas una vez (caché) y una
   capa `Dense` softmax entrenada con Adam {baselines.HEAD_LEARNING_RATE:g} durante
   {baselines.HEAD_EPOCHS} épocas.
@@ -601,7 +621,14 @@ def _main(argv: list[str] | None = None) -> int:
     cmd.add_argument("--seed", type=int, default=SEED)
     cmd.add_argument("--no-transfer", action="store_true", help="skip the target-task table")
     cmd.add_argument("--quiet", action="store_true", help="no progress bar")
+    card = sub.add_parser("card", help="rewrite MODEL_CARD.md and the manifest from metrics.json "
+                                       "(weights and metrics untouched)")
+    card.add_argument("--out", type=Path, default=None, help="hub folder (default: data/hub)")
     args = parser.parse_args(argv)
+    if args.command == "card":
+        refresh_card(args.out)
+        print(f"Model card rewritten in {args.out or default_out_dir()}")
+        return 0
     if "tensorflow" not in sys.modules:
         # The build runs in its own process: oneDNN kernels make CPU convolutions about
         # twice as fast here (the course default turns them off for op-to-op reproducibility).
