@@ -124,6 +124,8 @@ def test_refreshing_the_card_keeps_weights_and_verifies(tmp_path, metrics):
     assert (copy / bb.CARD_FILE).read_text() == (HUB_DIR / bb.CARD_FILE).read_text()
     assert bb.read_manifest(copy) == bb.read_manifest(HUB_DIR)  # same weights, same card
     assert course_hub.verify_backbone(copy)
+    with pytest.raises(FileNotFoundError, match="make models"):
+        bb.refresh_card(tmp_path / "vacia")
 
 
 def test_committed_build_was_full_and_within_budget(metrics):

@@ -418,6 +418,9 @@ def refresh_card(out_dir: Path | None = None) -> dict[str, Any]:
     fixed seeds it reproduces the committed weights bit for bit on the same machine).
     """
     out_dir = Path(out_dir) if out_dir else default_out_dir()
+    if not (out_dir / METRICS_FILE).is_file():
+        raise FileNotFoundError(f"{out_dir / METRICS_FILE} does not exist: point --out at a built "
+                                "backbone folder, or build one with `make models`")
     metrics = json.loads((out_dir / METRICS_FILE).read_text())
     (out_dir / CARD_FILE).write_text(render_card(metrics))
     write_manifest(out_dir)
