@@ -401,8 +401,7 @@ def build(out_dir: Path | None = None, epochs: int = DEFAULT_EPOCHS, subset: int
         )
         metrics["build_seconds"] = time.perf_counter() - start
         (staging / METRICS_FILE).write_text(json.dumps(metrics, indent=1, sort_keys=True) + "\n")
-        (staging / CARD_FILE).write_text(render_card(metrics))
-        files = write_manifest(staging)
+        files = _write_card_and_manifest(staging, metrics)
         _replace_dir(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -422,9 +421,14 @@ def refresh_card(out_dir: Path | None = None) -> dict[str, Any]:
         raise FileNotFoundError(f"{out_dir / METRICS_FILE} does not exist: point --out at a built "
                                 "backbone folder, or build one with `make models`")
     metrics = json.loads((out_dir / METRICS_FILE).read_text())
-    (out_dir / CARD_FILE).write_text(render_card(metrics))
-    write_manifest(out_dir)
+    _write_card_and_manifest(out_dir, metrics)
     return metrics
+
+
+def _write_card_and_manifest(out_dir: Path, metrics: dict[str, Any]) -> list[str]:
+    """The card rendered from ``metrics``, then the manifest of everything (card included)."""
+    (out_dir / CARD_FILE).write_text(render_card(metrics))
+    return write_manifest(out_dir)
 
 
 # --------------------------------------------------------------------------------------
@@ -438,8 +442,9 @@ _METHOD_NAMES = {
 
 
 def _transfer_rows(transfer: dict[str, dict[str, float]]) -> str:
-    order = list(_METHOD_NAMES)  # pixels, scratch, frozen: from the weakest idea to transfer
-    transfer = dict(sorted(transfer.items(), key=lambda item: (order + [item[0]]).index(item[0])))
+    # Known methods first, from the weakest idea to transfer (metrics.json stores them sorted).
+    methods = [m for m in _METHOD_NAMES if m in transfer] + [m for m in transfer if m not in _METHOD_NAMES]
+    transfer = {m: transfer[m] for m in methods}
     ks = sorted({int(k) for row in transfer.values() for k in row})
     header = "| k por clase | " + " | ".join(_METHOD_NAMES.get(m, m) for m in transfer) + " |"
     rule = "|---|" + "---|" * len(transfer)
@@ -629,7 +634,11 @@ def _main(argv: list[str] | None = None) -> int:
     card.add_argument("--out", type=Path, default=None, help="hub folder (default: data/hub)")
     args = parser.parse_args(argv)
     if args.command == "card":
-        refresh_card(args.out)
+        try:
+            refresh_card(args.out)
+        except FileNotFoundError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
         print(f"Model card rewritten in {args.out or default_out_dir()}")
         return 0
     if "tensorflow" not in sys.modules:
