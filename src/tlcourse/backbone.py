@@ -545,6 +545,9 @@ promedio global de `block3` y de `block4`.
 - Elegida entre variantes (más épocas, más ancha, más profunda, aumentos de volteo y borrado,
   subclases por k-means, aprendizaje contrastivo) por su exactitud de transferencia: las
   redes que mejor se ajustan a la tarea fuente (más profundas o más épocas) transfieren peor.
+  Otras variantes (mixup, suavizado de etiquetas, zoom, más peso de la rotación, tres bloques
+  agrupados, menos épocas, decaimiento de pesos) no la mejoran más allá del ruido de
+  reentrenar (unos 0.02 con k = 20): `benchmarks/backbone_variants/`.
 
 ## Métricas en la tarea fuente (backbone + cabeza de preentrenamiento)
 
