@@ -138,6 +138,20 @@ def build_backbone(blocks: tuple[tuple[int, int], ...] = BLOCKS, pooled: int = P
     return tf.keras.Model(inputs, features, name=name)
 
 
+def _projector_head(feature_dim: int, projector: int, outputs: int, output_name: str,
+                    name: str):  # type: ignore[no-untyped-def]
+    """An MLP projector (Dense-BN-ReLU) and a softmax of ``outputs`` classes: a pretraining head."""
+    tf = _tf()
+    layers = tf.keras.layers
+    return tf.keras.Sequential([
+        tf.keras.Input((feature_dim,), name="features"),
+        layers.Dense(projector, use_bias=False, name="projector"),
+        layers.BatchNormalization(name="projector_bn"),
+        layers.ReLU(name="projector_relu"),
+        layers.Dense(outputs, activation="softmax", name=output_name),
+    ], name=name)
+
+
 def build_source_head(feature_dim: int = FEATURE_DIM, num_classes: int = NUM_SOURCE_CLASSES,
                       projector: int = PROJECTOR_DIM):  # type: ignore[no-untyped-def]
     """The pretraining head: an MLP projector (Dense-BN-ReLU) and a softmax over the source classes.
@@ -147,15 +161,7 @@ def build_source_head(feature_dim: int = FEATURE_DIM, num_classes: int = NUM_SOU
     +3 points at k = 20 on the target task; the trick of SimCLR and of supervised
     pretraining with an MLP projector).
     """
-    tf = _tf()
-    layers = tf.keras.layers
-    return tf.keras.Sequential([
-        tf.keras.Input((feature_dim,), name="features"),
-        layers.Dense(projector, use_bias=False, name="projector"),
-        layers.BatchNormalization(name="projector_bn"),
-        layers.ReLU(name="projector_relu"),
-        layers.Dense(num_classes, activation="softmax", name="source_classes"),
-    ], name="source_head")
+    return _projector_head(feature_dim, projector, num_classes, "source_classes", "source_head")
 
 
 def build_classifier(backbone, head=None):  # type: ignore[no-untyped-def]
@@ -170,15 +176,7 @@ def build_classifier(backbone, head=None):  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------------------
 def build_rotation_head(feature_dim: int = FEATURE_DIM, projector: int = PROJECTOR_DIM):  # type: ignore[no-untyped-def]
     """Auxiliary head predicting which of 0/90/180/270 degrees an image was rotated by."""
-    tf = _tf()
-    layers = tf.keras.layers
-    return tf.keras.Sequential([
-        tf.keras.Input((feature_dim,), name="features"),
-        layers.Dense(projector, use_bias=False, name="projector"),
-        layers.BatchNormalization(name="projector_bn"),
-        layers.ReLU(name="projector_relu"),
-        layers.Dense(4, activation="softmax", name="rotations"),
-    ], name="rotation_head")
+    return _projector_head(feature_dim, projector, 4, "rotations", "rotation_head")
 
 
 def _rotate_quarters(images):  # type: ignore[no-untyped-def]

@@ -38,6 +38,8 @@ import tarfile
 import threading
 import urllib.error
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -354,15 +356,23 @@ def resolve(handle: str) -> str:
     raise AssertionError("unreachable")
 
 
-def load(handle: str, **kwargs: Any):  # type: ignore[no-untyped-def]
-    """``hub.load(handle)`` with the checks of :func:`resolve` and Spanish errors."""
-    tf, hub = _tf_and_hub()
-    path = resolve(handle)
+@contextmanager
+def _load_errors(handle: str, path: str) -> Iterator[None]:
+    """Turn the errors of loading ``path`` (resolved from ``handle``) into a Spanish :class:`HubError`."""
+    tf, _ = _tf_and_hub()
     try:
-        return hub.load(path, **kwargs)
+        yield
     except (OSError, ValueError, tf.errors.OpError) as error:
         raise HubError(f"No pude cargar el modelo {handle} desde {path}: {type(error).__name__}: "
                        f"{str(error)[:300]}") from error
+
+
+def load(handle: str, **kwargs: Any):  # type: ignore[no-untyped-def]
+    """``hub.load(handle)`` with the checks of :func:`resolve` and Spanish errors."""
+    _, hub = _tf_and_hub()
+    path = resolve(handle)
+    with _load_errors(handle, path):
+        return hub.load(path, **kwargs)
 
 
 def keras_layer(handle: str, **kwargs: Any):  # type: ignore[no-untyped-def]
@@ -371,13 +381,10 @@ def keras_layer(handle: str, **kwargs: Any):  # type: ignore[no-untyped-def]
     URL handles are downloaded (once) and checked first; the layer is then built from the
     verified local folder, so ``get_config()["handle"]`` is that folder.
     """
-    tf, hub = _tf_and_hub()
+    _, hub = _tf_and_hub()
     path = resolve(handle)
-    try:
+    with _load_errors(handle, path):
         return hub.KerasLayer(path, **kwargs)
-    except (OSError, ValueError, tf.errors.OpError) as error:
-        raise HubError(f"No pude cargar el modelo {handle} desde {path}: {type(error).__name__}: "
-                       f"{str(error)[:300]}") from error
 
 
 # --------------------------------------------------------------------------------------
