@@ -272,3 +272,10 @@ def test_stale_download_lock_does_not_block(server, cache_dir):
 def test_missing_local_path_is_a_clear_error(tmp_path):
     with pytest.raises(course_hub.HubError, match="saved_model.pb"):
         course_hub.keras_layer(str(tmp_path / "nada"))
+
+
+@pytest.mark.parametrize("loader", ["keras_layer", "load"])
+def test_corrupt_local_savedmodel_is_a_clear_error(tmp_path, loader):
+    (tmp_path / "saved_model.pb").write_bytes(b"esto no es un SavedModel")
+    with pytest.raises(course_hub.HubError, match="No pude cargar el modelo .*saved_model.pb"):
+        getattr(course_hub, loader)(str(tmp_path))
