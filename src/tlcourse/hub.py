@@ -357,9 +357,8 @@ def resolve(handle: str) -> str:
 
 
 @contextmanager
-def _load_errors(handle: str, path: str) -> Iterator[None]:
+def _load_errors(tf: Any, handle: str, path: str) -> Iterator[None]:
     """Turn the errors of loading ``path`` (resolved from ``handle``) into a Spanish :class:`HubError`."""
-    tf, _ = _tf_and_hub()
     try:
         yield
     except (OSError, ValueError, tf.errors.OpError) as error:
@@ -369,9 +368,9 @@ def _load_errors(handle: str, path: str) -> Iterator[None]:
 
 def load(handle: str, **kwargs: Any):  # type: ignore[no-untyped-def]
     """``hub.load(handle)`` with the checks of :func:`resolve` and Spanish errors."""
-    _, hub = _tf_and_hub()
+    tf, hub = _tf_and_hub()
     path = resolve(handle)
-    with _load_errors(handle, path):
+    with _load_errors(tf, handle, path):
         return hub.load(path, **kwargs)
 
 
@@ -381,9 +380,9 @@ def keras_layer(handle: str, **kwargs: Any):  # type: ignore[no-untyped-def]
     URL handles are downloaded (once) and checked first; the layer is then built from the
     verified local folder, so ``get_config()["handle"]`` is that folder.
     """
-    _, hub = _tf_and_hub()
+    tf, hub = _tf_and_hub()
     path = resolve(handle)
-    with _load_errors(handle, path):
+    with _load_errors(tf, handle, path):
         return hub.KerasLayer(path, **kwargs)
 
 
