@@ -57,6 +57,21 @@ def test_setup_routes_tf_keras_and_writes_nothing_to_stderr():
     assert result.stderr == "", f"stderr must be empty, got:\n{result.stderr}"
 
 
+def test_setup_makes_the_canonical_loader_work_offline_on_a_fresh_home(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    result = run_python("""
+        import tlcourse
+        tlcourse.setup()
+        import tensorflow as tf
+        (x, y), (xt, yt) = tf.keras.datasets.fashion_mnist.load_data()
+        print(x.shape, xt.shape)
+    """, HOME=str(home), KERAS_HOME="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(60000, 28, 28) (10000, 28, 28)"
+    assert (home / ".keras" / "datasets" / "fashion-mnist").is_dir()
+
+
 def test_setup_fixes_seeds():
     code = """
         import tlcourse

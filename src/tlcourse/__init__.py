@@ -17,15 +17,21 @@ DEFAULT_SEED = 42
 
 
 def setup(seed: int = DEFAULT_SEED) -> None:
-    """Prepare a notebook: TensorFlow environment, silence, reproducible seeds.
+    """Prepare a notebook: TensorFlow environment, silence, offline data, reproducible seeds.
 
-    Safe to call more than once. Raises :class:`ImportOrderError` (in Spanish) if
-    TensorFlow was imported with Keras 3 before this package.
+    Safe to call more than once. Puts the course's verified Fashion-MNIST files in Keras'
+    cache, so the canonical ``tf.keras.datasets.fashion_mnist.load_data()`` works offline on
+    a fresh machine (notebook 00 calls it). Raises :class:`ImportOrderError` (in Spanish)
+    if TensorFlow was imported with Keras 3 before this package, and a Spanish
+    ``DataError`` if a data file is missing or damaged.
     """
     import random
 
     import numpy as np
 
+    from .data import seed_keras_cache
+
+    seed_keras_cache()
     tf = _env.import_tensorflow_quietly()
     random.seed(seed)
     np.random.seed(seed)
