@@ -1,0 +1,38 @@
+"""``make bench`` reports each figure beside its budget and the machine's reference speed."""
+
+from __future__ import annotations
+
+import nbformat
+
+from tlcourse import bench
+
+
+def _results(execute_s: float, cell_s: float, memory_mb: int) -> dict:
+    return {"machine": bench.machine(), "load_start": [0.1] * 3, "load_end": [0.1] * 3,
+            "reference": {"seconds": 5.0, "runs": [5.0, 5.2, 4.9]},
+            "notebooks": {"03_x": {"execute_s": execute_s, "autograde_s": execute_s + 1, "overhead_s": 1.0,
+                                   "peak_rss_mb": memory_mb, "solution_lost": [], "failing_cells": [],
+                                   "slowest_graded_cell": "test_ej6", "slowest_graded_cell_s": cell_s}}}
+
+
+def test_figures_over_budget_are_marked_and_the_rest_are_not():
+    over = bench.render(_results(61.0, 15.5, 4000))
+    assert "**61.0 (over 60)**" in over and "**15.5 (over 15)**" in over and "**4000 (over 3072)**" in over
+    within = bench.render(_results(59.0, 14.0, 2000))
+    assert "(over " not in within
+
+
+def test_report_states_the_reference_workload_and_each_time_in_its_units():
+    page = bench.render(_results(30.0, 5.0, 2000))
+    assert "**5.0 s**" in page and "| 03_x | 30.0 | 6.0 |" in page
+
+
+def test_slowest_graded_cell_is_read_from_nbclient_timestamps():
+    def cell(gid, grade, start, end):
+        return nbformat.v4.new_code_cell("", metadata={
+            "nbgrader": {"grade_id": gid, "grade": grade},
+            "execution": {"iopub.execute_input": f"2026-01-01T00:00:{start:02d}.000000Z",
+                          "shell.execute_reply": f"2026-01-01T00:00:{end:02d}.500000Z"}})
+    notebook = nbformat.v4.new_notebook(cells=[cell("ej1", False, 0, 40), cell("test_ej1", True, 41, 44),
+                                               cell("test_ej2", True, 45, 51)])
+    assert bench.slowest_graded_cell(notebook) == ("test_ej2", 6.5)
