@@ -5,31 +5,71 @@ A corpus test module defines ``A`` (the assignment), ``CORPUS`` (submission name
 name -> the exercises it must lose), then imports the fixture and tests below.
 ``conftest.pytest_generate_tests`` parametrizes ``corpus_entry`` over the module's CORPUS.
 Cells whose id starts with ``manual_`` are graded by hand and skipped here.
+
+The solution's autograde doubles as the notebook's run check: every cell silent on stderr,
+peak kernel memory within budget (no wall-clock check: speed goals live in ``make bench``).
 """
 
 from __future__ import annotations
 
-import pytest
+from dataclasses import dataclass, field
 
-from tlcourse import grading
+import pytest
+from nbformat import NotebookNode
+
+from tlcourse import bench, grading
+
+SOLUTION, BLANK = "solucion", "en_blanco"
+
+
+@dataclass
+class CorpusRun:
+    """Scores, autograded notebooks and peak kernel memory of every corpus submission."""
+
+    scores: dict[str, dict[str, grading.Score]] = field(default_factory=dict)
+    notebooks: dict[str, NotebookNode] = field(default_factory=dict)
+    peak_mb: dict[str, float] = field(default_factory=dict)
 
 
 @pytest.fixture(scope="module")
-def results(request, tmp_path_factory):
+def graded(request, tmp_path_factory) -> CorpusRun:
     """Every corpus submission and the blank release, autograded in one scratch course."""
     module = request.module
-    return grading.grade_corpus(tmp_path_factory.mktemp(module.A), module.A, module.CORPUS)
+    course = grading.ScratchCourse(tmp_path_factory.mktemp(module.A), [module.A])
+    submissions = {name: grading.submission(module.A, overrides=overrides)
+                   for name, overrides in module.CORPUS.items()}
+    submissions[BLANK] = grading.read_notebook(grading.release_path(module.A))
+    run = CorpusRun()
+    for name, notebook in submissions.items():
+        course.submit(name, module.A, notebook)
+        with bench.PeakRSS() as peak:
+            run.scores[name] = course.autograde(name, module.A)
+        run.peak_mb[name] = peak.peak_mb
+        run.notebooks[name] = course.autograded_notebook(name, module.A)
+    return run
+
+
+@pytest.fixture(scope="module")
+def results(graded) -> dict[str, dict[str, grading.Score]]:
+    return graded.scores
 
 
 @pytest.mark.slow
 def test_solution_gets_full_marks(results):
-    scores = {gid: s for gid, s in results["solucion"].items() if not gid.startswith("manual_")}
+    scores = {gid: s for gid, s in results[SOLUTION].items() if not gid.startswith("manual_")}
     assert scores and all(s.full for s in scores.values()), scores
 
 
 @pytest.mark.slow
+def test_solution_runs_silently_within_memory_budget(graded):
+    assert grading.stderr_outputs(graded.notebooks[SOLUTION]) == [], "no cell may write to stderr"
+    budget = bench.BUDGETS["kernel_memory_mb"]
+    assert graded.peak_mb[SOLUTION] <= budget, f"peak kernel memory {graded.peak_mb[SOLUTION]:.0f} MB > {budget} MB"
+
+
+@pytest.mark.slow
 def test_blank_release_scores_zero(results):
-    assert sum(s.score for s in results["en_blanco"].values()) == 0
+    assert sum(s.score for s in results[BLANK].values()) == 0
 
 
 @pytest.mark.slow

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from grader_corpus import (  # noqa: F401  (shared fixture and tests, collected here)
-    results, test_blank_release_scores_zero, test_each_mistake_loses_only_its_exercise,
-    test_solution_gets_full_marks)
+    graded, results, test_blank_release_scores_zero, test_each_mistake_loses_only_its_exercise,
+    test_solution_gets_full_marks, test_solution_runs_silently_within_memory_budget)
 
 A = "00_entorno"
 pytestmark = pytest.mark.slow

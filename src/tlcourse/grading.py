@@ -242,16 +242,6 @@ def grade(workdir: Path, assignment: str, submissions: Mapping[str, NotebookNode
     return results
 
 
-def grade_corpus(workdir: Path, assignment: str, corpus: Mapping[str, Mapping[str, str]],
-                 blank: str = "en_blanco") -> dict[str, dict[str, Score]]:
-    """Autograde a grader-validity corpus: each entry is the solution with some answer cells
-    replaced (``{grade_id: source}``); ``blank`` adds the unanswered release notebook."""
-    submissions: dict[str, NotebookNode | Path] = {
-        name: submission(assignment, overrides=overrides) for name, overrides in corpus.items()}
-    submissions[blank] = read_notebook(release_path(assignment))
-    return grade(workdir, assignment, submissions)
-
-
 def corpus_mismatches(scores: Mapping[str, Score], wrong: set[str] | frozenset[str] = frozenset(),
                       ignore: str = "manual_") -> list[str]:
     """Exercises whose score breaks the corpus rule: those in ``wrong`` must score 0, every
