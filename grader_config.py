@@ -35,9 +35,13 @@ c.CourseDirectory.db_url = os.environ.get(
     "TLCOURSE_DB_URL", f"sqlite:///{COURSE_ROOT / 'gradebook.db'}"
 )
 
-# Execution while validating and autograding. The slowest graded cell takes well under
-# 20 s on 2 CPU cores; 60 s per cell leaves room for slow machines yet stops an endless
-# loop in a submission (it scores 0 for that cell, the rest of the notebook still runs).
+# Execution while validating and autograding. The slowest graded cell takes seconds on 2 CPU
+# cores; 60 s per cell leaves room for slow machines yet stops an endless loop in a
+# submission (it scores 0 for that cell, the rest of the notebook still runs). While
+# autograding (tlcourse.execution.ContainedExecute) the limit counts the kernel's CPU time,
+# 60 s per core, so a busy machine never cuts a correct cell short; the wall clock (5x) only
+# guards against cells that hang without computing. Validate in JupyterLab uses nbgrader's
+# plain wall-clock timeout.
 c.Execute.timeout = int(os.environ.get("TLCOURSE_CELL_TIMEOUT", "60"))
 c.Execute.interrupt_on_timeout = True
 c.Execute.startup_timeout = 120

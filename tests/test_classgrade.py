@@ -24,7 +24,7 @@ A = "00_entorno"
 NORMAL = ["alumno00", "alumno01"]
 BAD = {"bucle": ("loop", "ej3"), "memoria": ("memory", "ej2"), "asesino": ("kill", "ej1")}
 BROKEN = "roto"
-SETTINGS = dict(workers=2, cell_timeout=30, memory_limit_mb=1536)
+SETTINGS = dict(workers=2, cell_timeout=15, memory_limit_mb=1536)  # 30 CPU-s per cell on 2 cores
 
 
 # --------------------------------------------------------------------------- fast units
@@ -97,6 +97,42 @@ def test_containment_gives_up_after_too_many_restarts_or_time(tmp_path):
     assert errors[0] == [] and "TiempoAgotado" in errors[1] and errors[2] == ["TiempoTotalAgotado"]
 
 
+@pytest.mark.slow
+def test_cell_limit_counts_cpu_time_not_wall_clock(tmp_path):
+    """A cell that takes longer than the limit on the clock but computes little (as a correct
+    cell does on a busy machine) keeps its points; wall time only guards against hangs."""
+    errors = _run_cells(tmp_path, [
+        "import time\nstart = time.time()\ntime.sleep(4)\nsuma = sum(range(10**6))",
+        "assert suma == 499999500000",
+        "time.sleep(60)",
+    ], timeout=2, wall_factor=5)
+    assert errors[0] == [] and errors[1] == []
+    assert "TiempoAgotado" in errors[2]  # the 10 s wall-clock guard still stops a hang
+
+
+@pytest.mark.slow
+def test_endless_loop_on_a_loaded_machine_loses_only_its_cell(tmp_path):
+    """With more busy processes than cores, the loop is still stopped by its CPU time."""
+    import multiprocessing
+
+    hogs = [multiprocessing.Process(target=_burn, daemon=True) for _ in range(2 * classgrade.cpu_count())]
+    for hog in hogs:
+        hog.start()
+    try:
+        errors = _run_cells(tmp_path, ["x = 1", "while True:\n    pass", "y = x + 1"],
+                            timeout=2, wall_factor=60)
+    finally:
+        for hog in hogs:
+            hog.kill()
+    assert errors[0] == [] and errors[2] == []
+    assert "TiempoAgotado" in errors[1]
+
+
+def _burn() -> None:
+    while True:
+        pass
+
+
 def test_failure_reason_skips_nbgrader_generic_epilogue():
     log = ("[AutogradeApp | ERROR] There was an error processing assignment: x\n"
            "nbformat.reader.NotJSONError: Notebook does not appear to be JSON: '{\"cells\": [ esto'\n"
@@ -153,7 +189,7 @@ def graded(tmp_path_factory):
     csv_first = (root / "out/reports/grades.csv").read_text()
     archive = _zip_collect_archive(root / "in", root / "entregas.zip")
     code = cli.main(["grade", str(archive), "--out", str(root / "out"), "--workers", "2", "--quiet",
-                     "--assignment", A, "--cell-timeout", "30", "--memory-limit-mb", "1536"])
+                     "--assignment", A, "--cell-timeout", "15", "--memory-limit-mb", "1536"])
     alone = grading.grade(root / "solo", A, {s: root / "in" / s / A / f"{A}.ipynb" for s in NORMAL})
     return {"root": root, "first": first, "csv_first": csv_first, "cli_code": code, "alone": alone,
             "scores": _cell_scores(first.db_url)}

@@ -13,6 +13,13 @@ completed (to rebuild the state later cells need) and carries on. It also:
   (an oversized allocation fails inside its cell), plus a watchdog that kills the kernel
   when the resident memory of its process tree exceeds the limit + ``watchdog_margin_mb``
   (shared mappings and child processes escape ``RLIMIT_DATA``);
+* measures a cell's time limit in **CPU seconds**, not wall-clock seconds: a busy machine
+  (other graders, other jobs) slows a correct cell down but does not make it use more CPU,
+  so it never costs a correct student points. A cell may use ``timeout`` seconds of CPU per
+  core of the machine (:class:`CpuWatchdog` sums the kernel's process tree); past that it is
+  interrupted (and killed if it ignores the interrupt) and scores 0 as ``TiempoAgotado``.
+  The wall clock (``timeout`` × ``wall_factor``) only guards against cells that hang
+  without computing (``time.sleep``, a blocked read);
 * bounds the whole notebook by ``notebook_timeout`` seconds: once spent, remaining cells
   are not run and score 0;
 * gives up after ``max_kernel_restarts`` restarts (remaining cells score 0).
@@ -23,6 +30,8 @@ writes (``ERROR_NAMES``) are how reports find incidents in autograded notebooks.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import threading
 import typing as t
@@ -36,7 +45,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Dict, Integer
+from traitlets import Dict, Float, Integer
 
 LAUNCHER = Path(__file__).with_name("_kernel_launcher.py")
 
@@ -111,6 +120,82 @@ class MemoryWatchdog:
                 return
 
 
+def cpu_count() -> int:
+    """Cores this process may run on (the CPU budget of a cell scales with them)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def tree_cpu_seconds(root: psutil.Process) -> float:
+    """User + system CPU seconds of a process tree (reaped children included)."""
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+class CpuWatchdog:
+    """Interrupt, then kill, a kernel whose process tree uses more than ``limit_s`` CPU seconds.
+
+    Started for one cell. When the kernel's CPU time since the start exceeds the limit it
+    sends SIGINT to the kernel's Python processes (a ``KeyboardInterrupt`` in the cell);
+    if the cell still runs ``grace_s`` wall-clock seconds later it kills the whole tree (a
+    dead kernel, which :class:`ContainedExecute` contains).
+    """
+
+    def __init__(self, pid: int, limit_s: float, grace_s: float = 10.0, interval: float = 0.25) -> None:
+        self.limit, self.grace, self.interval = limit_s, grace_s, interval
+        self.fired = False
+        self._root = psutil.Process(pid)
+        self._start = tree_cpu_seconds(self._root)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True, name=f"cpu-watchdog-{pid}")
+
+    def start(self) -> CpuWatchdog:
+        self._thread.start()
+        return self
+
+    def stop(self) -> bool:
+        """Stop watching; return whether the limit was exceeded."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        return self.fired
+
+    def used(self) -> float:
+        return tree_cpu_seconds(self._root) - self._start
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                if self.used() <= self.limit:
+                    continue
+            except psutil.Error:
+                return
+            self.fired = True
+            self._signal(signal.SIGINT)
+            if not self._stop.wait(self.grace):
+                self._signal(signal.SIGKILL)
+            return
+
+    def _signal(self, signum: int) -> None:
+        try:
+            tree = [self._root, *self._root.children(recursive=True)]
+        except psutil.Error:
+            return
+        for process in tree:
+            try:
+                if signum == signal.SIGKILL or "python" in process.name().lower():
+                    process.send_signal(signum)
+            except psutil.Error:
+                pass
+
+
 class ContainedExecute(Execute):
     """nbgrader's ``Execute`` that contains dead kernels, endless loops and memory hogs."""
 
@@ -120,6 +205,9 @@ class ContainedExecute(Execute):
         1024, help="Resident memory allowed above memory_limit_mb before the watchdog kills "
                    "the kernel (shared libraries count in RSS, not in RLIMIT_DATA)").tag(config=True)
     max_kernel_restarts = Integer(3, help="Kernel restarts per notebook before giving up").tag(config=True)
+    wall_factor = Float(
+        5.0, help="Wall-clock guard of a cell = timeout × wall_factor: only for cells that hang "
+                  "without computing; computing cells are limited by CPU time").tag(config=True)
     error_on_timeout = Dict(
         default_value={
             "ename": "TiempoAgotado",
@@ -187,9 +275,16 @@ class ContainedExecute(Execute):
     def _remaining(self) -> float | None:
         return None if self._deadline is None else self._deadline - monotonic()
 
+    def cpu_limit(self) -> float | None:
+        """CPU seconds a cell may use: ``timeout`` per core of the machine (None: no limit)."""
+        return None if self.timeout is None else float(self.timeout * cpu_count())
+
     def _get_timeout(self, cell: NotebookNode | None) -> int | None:
-        """The per-cell timeout, never beyond what is left of the notebook's time."""
+        """The cell's wall-clock guard (``timeout`` × ``wall_factor``), never beyond what is
+        left of the notebook's time."""
         timeout = super()._get_timeout(cell)
+        if timeout is not None:
+            timeout = max(1, int(timeout * self.wall_factor))
         remaining = self._remaining() if getattr(self, "_deadline", None) is not None else None
         if remaining is None:
             return timeout
@@ -229,6 +324,7 @@ class ContainedExecute(Execute):
         if self._gave_up is not None:
             cell.outputs = [error_output(*self._gave_up)]
             return
+        self._cpu_watchdog = self._start_cpu_watchdog()
         try:
             self.preprocess_cell(cell, resources, index)
         except (DeadKernelError, CellTimeoutError) as error:
@@ -236,16 +332,43 @@ class ContainedExecute(Execute):
             cell.outputs.append(error_output(*self._incident_message(error)))
             self._recover()
         else:
-            self._completed.append(index)
+            if self._stop_cpu_watchdog():
+                cell.outputs.append(error_output(*self._cpu_message()))
+            else:
+                self._completed.append(index)
+
+    def _start_cpu_watchdog(self) -> CpuWatchdog | None:
+        pid, limit = self._kernel_pid(), self.cpu_limit()
+        if not pid or limit is None:
+            return None
+        try:
+            return CpuWatchdog(pid, limit).start()
+        except psutil.Error:
+            return None
+
+    def _stop_cpu_watchdog(self) -> bool:
+        """Stop the cell's CPU watchdog; return whether it interrupted the cell."""
+        watchdog, self._cpu_watchdog = getattr(self, "_cpu_watchdog", None), None
+        return watchdog.stop() if watchdog is not None else False
+
+    def _cpu_message(self) -> tuple[str, str]:
+        return ("TiempoAgotado",
+                f"la celda usó más de {self.cpu_limit():.0f} s de CPU ({self.timeout} s por núcleo) y se "
+                "interrumpió (¿un bucle infinito?).")
 
     def _incident_message(self, error: Exception) -> tuple[str, str]:
         restart = "se reinició el kernel y se volvieron a ejecutar las celdas anteriores."
+        if self._stop_cpu_watchdog():
+            return ("TiempoAgotado",
+                    f"la celda usó más de {self.cpu_limit():.0f} s de CPU ({self.timeout} s por núcleo) y "
+                    f"no respondió a la interrupción; {restart}")
         if self._stop_watchdog():
             return ("MemoriaExcedida",
                     f"la celda usó más de {self.memory_limit_mb} MB de memoria y se detuvo el kernel; {restart}")
         if isinstance(error, CellTimeoutError):
             return ("TiempoAgotado",
-                    f"la celda no terminó a tiempo ({self.timeout} s) y no respondió a la interrupción; {restart}")
+                    f"la celda no terminó en {self._get_timeout(None)} s de reloj y no respondió a la "
+                    f"interrupción; {restart}")
         return ("KernelDetenido",
                 "el proceso de Python (kernel) se detuvo durante esta celda (os._exit, una señal, "
                 f"un fallo nativo o falta de memoria); {restart}")
