@@ -64,6 +64,10 @@ c.IgnorePattern.pattern = (
 # Outputs are stripped from the release; the kernelspec is the standard python3.
 c.ClearOutput.enabled = True
 
+# Trusted verdicts (tlcourse.verdicts): for assignments with a judge (tlcourse.judges),
+# JudgedExecute (ContainedExecute + evidence probes) runs the notebook and ApplyVerdicts lets
+# the judge, in a process where no submission code ran, decide each graded cell's score
+# before SaveAutoGrades; tampering is reported as a `manipulacion` incident.
 # Containment and repair while autograding (tlcourse.execution, tlcourse.sanitize): nbgrader's
 # own preprocessors in nbgrader's order, with two replaced. RepairCells replaces
 # DeduplicateIds: duplicated, renamed or deleted cells no longer fail a whole submission
@@ -80,7 +84,8 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.Autograde.autograde_preprocessors = [
-    "tlcourse.execution.ContainedExecute",
+    "tlcourse.verdicts.JudgedExecute",
+    "tlcourse.verdicts.ApplyVerdicts",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

@@ -134,6 +134,8 @@ def incidents_in(notebook_path: Path) -> list[tuple[str, str, str]]:
     from .execution import ERROR_NAMES, NATIVE_INCIDENTS
     from .grading import grade_id, read_notebook
 
+    from .verdicts import INCIDENT_MIME
+
     found = []
     for index, cell in enumerate(read_notebook(notebook_path).cells):
         for output in cell.get("outputs", []):
@@ -141,6 +143,9 @@ def incidents_in(notebook_path: Path) -> list[tuple[str, str, str]]:
             kind = ERROR_NAMES.get(name) or NATIVE_INCIDENTS.get(name)
             if kind:
                 found.append((grade_id(cell) or f"cell {index}", kind, str(output.get("evalue") or name)[:200]))
+            report = output.get("data", {}).get(INCIDENT_MIME) if output.get("output_type") == "display_data" else None
+            if isinstance(report, dict):
+                found.append((grade_id(cell) or f"cell {index}", str(report.get("kind")), str(report.get("reason"))[:300]))
     return found
 
 

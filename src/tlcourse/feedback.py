@@ -114,6 +114,10 @@ class HideHiddenTests(NbGraderPreprocessor):
     def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int) -> tuple[NotebookNode, dict]:
         if cell.cell_type != "code":
             return cell, resources
+        # Incident reports (tlcourse.verdicts) are for the instructor's reports, not feedback.
+        from .verdicts import INCIDENT_MIME
+
+        cell.outputs = [o for o in cell.outputs if INCIDENT_MIME not in o.get("data", {})]
         if has_hidden_tests(cell.source):
             cell.source = self._without_hidden(cell.source)
             cell.outputs = self._hidden_cell_outputs(cell.outputs)

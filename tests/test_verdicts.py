@@ -1,0 +1,150 @@
+"""Trusted verdicts: submission code cannot forge grades (the judge decides outside the kernel).
+
+Each hostile submission is a blank release (nothing solved) of 00_entorno or 01_evolucion_cnn
+plus one trick in its first answer cell that, before the judge existed, made in-kernel tests
+pass (measured: an input transformer alone earned 12/12 on notebook 01). Each must earn 0 for
+every exercise and be reported as ``manipulacion``; an honest student graded beside them keeps
+full marks and is never flagged. Plus fast unit tests of the
+evidence reader (no pickle, no symlinks, no custom Keras classes).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tlcourse import classgrade, evidence, grading, judging
+
+#: (assignment, first answer cell) of the notebooks the tricks are tried on.
+NOTEBOOKS = {"00_entorno": "ej1_resumen_datos", "01_evolucion_cnn": "ej1_cargar_tabla"}
+
+#: Tricks that work on any notebook: they change how the kernel runs later cells.
+KERNEL_TRICKS = {
+    # every later cell becomes `pass`
+    "transformador_entrada": "get_ipython().input_transformers_cleanup.append(lambda lineas: ['pass\\n'])",
+    # every later cell runs inside try/except: errors vanish
+    "transformador_ast": (
+        "import ast\n"
+        "class Tragar(ast.NodeTransformer):\n"
+        "    def visit_Module(self, nodo):\n"
+        "        manejador = ast.ExceptHandler(type=ast.Name('BaseException', ast.Load()), name=None, body=[ast.Pass()])\n"
+        "        nodo.body = [ast.Try(body=nodo.body or [ast.Pass()], handlers=[manejador], orelse=[], finalbody=[])]\n"
+        "        return ast.fix_missing_locations(nodo)\n"
+        "get_ipython().ast_transformers.append(Tragar())\n"
+    ),
+    # errors are never shown, so no error output is recorded
+    "sin_tracebacks": ("ip = get_ipython()\n"
+                       "ip.showtraceback = lambda *a, **k: None\n"
+                       "ip._showtraceback = lambda *a, **k: None\n"),
+    # a custom exception handler swallows every error
+    "manejador_excepciones": "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)",
+}
+
+#: Tricks aimed at one notebook's tests: lying objects, rebound checks, forged evidence.
+NOTEBOOK_TRICKS = {
+    ("00_entorno", "objetos_mentirosos"): (
+        "import numpy as np\n"
+        "class Todo(dict):\n"
+        "    def __eq__(self, otro): return True\n"
+        "    def __getitem__(self, clave): return Todo()\n"
+        "    def __iter__(self): return iter(['n', 'alto', 'ancho', 'clases', 'min', 'max'])\n"
+        "    def __contains__(self, clave): return True\n"
+        "def resumen_datos(x, y): return Todo()\n"
+        "np.allclose = np.isclose = lambda *a, **k: True\n"
+        "np.asarray = lambda x, *a, **k: np.full(10, 0.1)\n"
+    ),
+    ("01_evolucion_cnn", "ayudantes_reemplazados"): (
+        "import pandas as pd, numpy as np\n"
+        "from tlcourse import evolution\n"
+        "evolution.same_points = lambda *a, **k: True\n"
+        "evolution.unlabelled = lambda *a, **k: []\n"
+        "evolution.horizontal_lines = lambda ax: [5.1, 9.0]\n"
+        "evolution.data_points = lambda ax: np.ones((1, 2))\n"
+        "pd.api.types.is_integer_dtype = lambda *a, **k: True\n"
+        "np.allclose = np.isclose = lambda *a, **k: True\n"
+        "cargar_tabla = lambda ruta: pd.read_csv(ruta)\n"
+    ),
+    ("01_evolucion_cnn", "evidencia_falsificada"): (
+        "import json, pathlib\n"
+        "carpeta = pathlib.Path('.evidencia')\n"
+        "for nombre in ['ej1_real', 'ej1_reto', 'ej2', 'ej3_humano', 'ej3_reduccion', 'ej4', 'ej5']:\n"
+        "    (carpeta / f'{nombre}.json').write_text(json.dumps({'kind': 'json', 'value': True}))\n"
+        "get_ipython().input_transformers_cleanup.append(lambda lineas: ['pass\\n'])\n"
+    ),
+}
+
+
+def _cases() -> dict[tuple[str, str], str]:
+    cases = {(a, name): code for a in NOTEBOOKS for name, code in KERNEL_TRICKS.items()}
+    return {**cases, **NOTEBOOK_TRICKS}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """Every trick and one honest student, autograded in one scratch course per notebook."""
+    graded = {}
+    for assignment, first_answer in NOTEBOOKS.items():
+        course = grading.ScratchCourse(tmp_path_factory.mktemp(assignment), [assignment])
+        students = {name: code for (a, name), code in _cases().items() if a == assignment}
+        for student, code in [*students.items(), ("honesta", None)]:
+            if code is None:
+                notebook = grading.submission(assignment)
+            else:
+                notebook = grading.read_notebook(grading.release_path(assignment))
+                grading.cells_by_id(notebook)[first_answer].source = code
+            course.submit(student, assignment, notebook)
+            scores = course.autograde(student, assignment)
+            path = course.root / "autograded" / student / assignment / f"{assignment}.ipynb"
+            graded[(assignment, student)] = (scores, classgrade.incidents_in(path))
+    return graded
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(_cases()), ids="/".join)
+def test_each_trick_earns_nothing_and_is_reported(hostile, case):
+    scores, incidents = hostile[case]
+    autograded = {g: s for g, s in scores.items() if not g.startswith("manual_")}
+    assert autograded and sum(s.score for s in autograded.values()) == 0, {g: s.score for g, s in scores.items()}
+    assert any(kind == "manipulacion" for _, kind, _ in incidents), incidents
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", sorted(NOTEBOOKS))
+def test_an_honest_student_beside_them_keeps_full_marks_unflagged(hostile, assignment):
+    scores, incidents = hostile[(assignment, "honesta")]
+    assert all(s.full for g, s in scores.items() if not g.startswith("manual_")) and incidents == []
+
+
+# --------------------------------------------------------------------------- fast units
+def test_evidence_round_trip_is_plain_data(tmp_path):
+    evidence.record(tmp_path, "valores", lambda: {"n": np.int64(3), "p": np.array([0.5, 0.5])})
+    evidence.record(tmp_path, "arreglo", lambda: np.arange(4))
+    evidence.record(tmp_path, "fallo", lambda: 1 / 0)
+    found = judging.Evidence(tmp_path)
+    assert found.value("valores") == {"n": 3, "p": [0.5, 0.5]}
+    assert found.value("arreglo").tolist() == [0, 1, 2, 3]
+    with pytest.raises(judging.EvidenceError, match="ZeroDivisionError"):
+        found.value("fallo")
+    with pytest.raises(judging.MissingEvidence):
+        found.value("nunca_escrita")
+
+
+def test_pickled_arrays_and_symlinks_are_refused(tmp_path):
+    np.save(tmp_path / "objetos.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    (tmp_path / "objetos.json").write_text(json.dumps({"kind": "array"}))
+    (tmp_path / "enlace.json").symlink_to(tmp_path / "objetos.json")
+    found = judging.Evidence(tmp_path)
+    with pytest.raises(ValueError):
+        found.value("objetos")
+    with pytest.raises(judging.MissingEvidence):
+        found.value("enlace")
+
+
+def test_models_with_code_in_their_config_are_refused():
+    config = {"class_name": "Sequential", "config": {"layers": [
+        {"class_name": "InputLayer", "config": {}},
+        {"class_name": "Lambda", "config": {"function": ["4wEAAAA...", None, None]}}]}}
+    with pytest.raises(judging.EvidenceError, match="Lambda"):
+        judging.check_classes(config, set())
