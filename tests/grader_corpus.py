@@ -26,6 +26,7 @@ SOLUTION, BLANK = "solucion", "en_blanco"
 class CorpusRun:
     """Scores, autograded notebooks and peak kernel memory of every corpus submission."""
 
+    course: grading.ScratchCourse | None = None
     scores: dict[str, dict[str, grading.Score]] = field(default_factory=dict)
     notebooks: dict[str, NotebookNode] = field(default_factory=dict)
     peak_mb: dict[str, float] = field(default_factory=dict)
@@ -39,7 +40,7 @@ def graded(request, tmp_path_factory) -> CorpusRun:
     submissions = {name: grading.submission(module.A, overrides=overrides)
                    for name, overrides in module.CORPUS.items()}
     submissions[BLANK] = grading.read_notebook(grading.release_path(module.A))
-    run = CorpusRun()
+    run = CorpusRun(course)
     for name, notebook in submissions.items():
         course.submit(name, module.A, notebook)
         with bench.PeakRSS() as peak:
@@ -65,6 +66,17 @@ def test_solution_runs_silently_within_memory_budget(graded):
     assert grading.stderr_outputs(graded.notebooks[SOLUTION]) == [], "no cell may write to stderr"
     budget = bench.BUDGETS["kernel_memory_mb"]
     assert graded.peak_mb[SOLUTION] <= budget, f"peak kernel memory {graded.peak_mb[SOLUTION]:.0f} MB > {budget} MB"
+
+
+@pytest.mark.slow
+def test_honest_submissions_are_never_flagged(graded, request):
+    """Mistakes, variants, the solution and the blank release: no `manipulacion` incident."""
+    from tlcourse.classgrade import incidents_in
+
+    for name in graded.notebooks:
+        path = graded.course.root / "autograded" / name / request.module.A / f"{request.module.A}.ipynb"
+        flagged = [i for i in incidents_in(path) if i[1] == "manipulacion"]
+        assert not flagged, f"{name} was flagged: {flagged}"
 
 
 @pytest.mark.slow

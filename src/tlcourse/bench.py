@@ -183,10 +183,11 @@ def time_notebooks(assignments: list[str], workdir: Path) -> dict[str, dict[str,
         start = time.perf_counter()
         scores = course.autograde("bench", assignment)
         autograde_s = time.perf_counter() - start
+        judge_s = _judge_seconds(course.root / "autograded" / "bench" / assignment)
         results[assignment] = {
             "execute_s": round(execute_s, 1), "autograde_s": round(autograde_s, 1),
             "overhead_s": round(autograde_s - execute_s, 1), "peak_rss_mb": round(peak.peak_mb),
-            "slowest_graded_cell": cell, "slowest_graded_cell_s": round(cell_s, 1),
+            "slowest_graded_cell": cell, "slowest_graded_cell_s": round(cell_s, 1), "judge_s": judge_s,
             "solution_lost": sorted(g for g, s in scores.items() if not s.full and not g.startswith("manual")),
             "load_before": load,
             "failing_cells": failing,
@@ -194,6 +195,16 @@ def time_notebooks(assignments: list[str], workdir: Path) -> dict[str, dict[str,
         print(f"bench {assignment}: execute {execute_s:.1f} s, autograde {autograde_s:.1f} s, "
               f"slowest graded cell {cell} {cell_s:.1f} s, peak {peak.peak_mb:.0f} MB", flush=True)
     return results
+
+
+def _judge_seconds(folder: Path) -> float | None:
+    """Seconds the judge took on an autograded submission (None: no judge for it)."""
+    from .verdicts import EVIDENCE_DIR, VERDICTS_FILE
+
+    try:
+        return float(json.loads((folder / EVIDENCE_DIR / VERDICTS_FILE).read_text())["judge_s"])
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 # --------------------------------------------------------------------------- class
@@ -324,14 +335,15 @@ def _render_notebooks(notebooks: dict[str, Any], reference: dict[str, Any] | Non
              f"execution + {b['autograde_overhead_s']} s, kernel ≤ {b['kernel_memory_mb']} MB; "
              "a figure over its budget is marked **over**.", "",
              "| notebook | execute (s) | × ref | slowest graded cell (s) | autograde (s) | overhead (s) | "
-             "peak kernel RSS (MB) | solution: autograded cells that lost points |",
-             "|---|---|---|---|---|---|---|---|"]
+             "of which judge (s) | peak kernel RSS (MB) | solution: autograded cells that lost points |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, r in notebooks.items():
         cell_s = r.get("slowest_graded_cell_s", 0.0)
         cell = f"{_budget(cell_s, b['graded_cell_s'])} ({r.get('slowest_graded_cell') or '-'})"
         ratio = f"{r['execute_s'] / ref:.1f}" if ref else "-"
         lines.append(f"| {name} | {_budget(r['execute_s'], b['notebook_s'])} | {ratio} | {cell} | "
                      f"{r['autograde_s']} | {_budget(r['overhead_s'], b['autograde_overhead_s'])} | "
+                     f"{r.get('judge_s') if r.get('judge_s') is not None else '-'} | "
                      f"{_budget(r['peak_rss_mb'], b['kernel_memory_mb'])} | {', '.join(r['solution_lost']) or 'none'} |")
     failing = {name: r["failing_cells"] for name, r in notebooks.items() if r.get("failing_cells")}
     for name, cells in failing.items():
