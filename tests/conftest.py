@@ -17,6 +17,9 @@ import pytest  # noqa: E402
 
 from tlcourse import grading  # noqa: E402
 
+# A PostgreSQL server of the tests' own (tests/pg_server.py): postgres_server, postgres_url.
+from pg_server import postgres_server, postgres_url  # noqa: E402,F401
+
 
 def assignments() -> list[str]:
     """Assignments that exist in solutions/ (the syllabus grows issue by issue)."""

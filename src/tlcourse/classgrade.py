@@ -18,7 +18,8 @@ How it works:
 4. The parent merges the worker gradebooks into one, through nbgrader's Gradebook API
    (``update_or_create_*``: running twice creates no duplicates; manual scores entered
    by graders are kept). The target is ``TLCOURSE_DB_URL`` when set (e.g. PostgreSQL for
-   many graders) or ``OUT/gradebook.db``. Autograded notebooks and feedback are copied
+   many graders; several runs may merge into it at once: :mod:`tlcourse.gradebook`) or
+   ``OUT/gradebook.db``. Autograded notebooks and feedback are copied
    into ``OUT`` (an nbgrader course folder: ``nbgrader formgrader`` works there).
 5. Reports in ``OUT/reports/``: ``grades.csv``, ``exercises.csv``, ``exercises.png`` and
    ``incidents.csv`` (:mod:`tlcourse.reports`).
@@ -35,6 +36,7 @@ import traceback
 import warnings
 from collections import deque
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Iterable
@@ -416,21 +418,26 @@ def merge(results: list[JobResult], db_url: str) -> None:
     """Copy every job's autograde scores into the gradebook at ``db_url`` (Gradebook API).
 
     Failed jobs score 0 and are flagged for review. Manual scores already in the target
-    (entered by graders) are kept.
+    (entered by graders) are kept. Each submission is one writing unit of
+    :class:`tlcourse.gradebook.SharedGradebook`: with PostgreSQL, other grading runs merging
+    into the same database at the same time wait for it (advisory lock), and a collision with
+    a writer that does not lock is rolled back and merged again, so nothing is lost or
+    duplicated.
     """
     from nbgrader.api import Gradebook
 
+    from .gradebook import SharedGradebook
+
     sources: dict[str, Any] = {}
     try:
-        with Gradebook(db_url) as target:
+        with SharedGradebook(db_url) as target:
             for result in results:
                 source = None
                 if result.ok:
                     if result.gradebook not in sources:
                         sources[result.gradebook] = Gradebook(result.gradebook)
                     source = sources[result.gradebook]
-                _merge_one(target, source, result)
-            target.db.commit()
+                target.write(partial(_merge_one, source=source, result=result))
     finally:
         for gradebook in sources.values():
             gradebook.close()
@@ -513,7 +520,7 @@ def grade_class(submissions: Path, out: Path, settings: Settings | None = None,
 def _grade_class(submissions: Path, out: Path, settings: Settings, assignments: list[str] | None,
                  regexp: str | None, keep_work: bool) -> ClassRun:
     from . import reports
-    from .grading import ScratchCourse
+    from .gradebook import prepare_course
 
     out = _check_out(out)
     assignments = assignments or course_assignments()
@@ -526,7 +533,7 @@ def _grade_class(submissions: Path, out: Path, settings: Settings, assignments: 
     results = run_jobs(jobs, work, used, settings)
     db_url = target_db_url(out)
     if used:
-        ScratchCourse(out, used, extra_config=f"c.CourseDirectory.db_url = {db_url!r}\n")
+        prepare_course(out, used, db_url)
         merge(results, db_url)
         collect_outputs(results, work, out)
     run = ClassRun(out, db_url, results, skipped, time.perf_counter() - start,
