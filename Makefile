@@ -2,6 +2,7 @@
 # file makes it near-instant once installed).
 #
 #   make lab                  JupyterLab on the course, nbgrader extensions enabled
+#   make lab LAB_ARGS="--port 9999 --no-browser"   options passed on to jupyter lab
 #   make test                 the whole test suite (what CI runs)
 #   make test-fast            the quick part only (no notebook execution)
 #   make release              regenerate notebooks/ from solutions/ (nbgrader)
