@@ -305,6 +305,9 @@ def first_cells_run(driver, lab, course, evidence):
         keys.perform()
 
         def finished(_):  # type: ignore[no-untyped-def]
+            for i in code:  # a failing cell stops the queue: say so now, not at the timeout
+                outputs = "\n".join(o.text for o in cell(i).find_elements(*_css(".jp-OutputArea-output")))
+                assert "Traceback" not in outputs, f"cell {i} of {path} failed:\n{outputs[-1500:]}"
             prompts = [cell(i).find_element(*_css(".jp-InputArea-prompt")).text for i in code]
             return all(p.strip() not in ("[ ]:", "[*]:", "") for p in prompts) and lab.kernel_state(path) == "idle"
 
@@ -359,7 +362,7 @@ def test_notebook_03_runs_its_first_cells(first_cells_run, evidence):
         for index, seen in shown.items():
             source = notebook.cells[index].source
             assert seen["prompt"].strip().strip("[]:").isdigit(), (index, seen["prompt"])
-            assert "Traceback" not in seen["text"] and "Error" not in seen["text"], (index, seen["text"][:1000])
+            assert "Traceback" not in seen["text"], (index, seen["text"][:1000])
             if "print(" in source:
                 assert seen["text"].strip(), f"cell {index} prints but shows no output"
             if "show_images(" in source:
