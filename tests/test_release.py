@@ -118,7 +118,7 @@ def test_sync_check_names_the_cell_and_the_metadata_key_that_differ():
     found = release_sync.differences(changed, release)
     assert len(found) == 3, found
     assert any(line.startswith(f"cell {index} (") and grading.grade_id(cell) in line
-               and "source" in line for line in found), found
+               and "source line" in line and "# editado a mano" in line for line in found), found
     assert any(line.startswith("metadata.kernelspec.name: committed 'otro'") for line in found), found
     assert any(line.startswith("metadata.language_info.name") for line in found), found
     del changed.cells[-1]

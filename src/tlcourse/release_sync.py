@@ -83,9 +83,20 @@ def _leaf_differences(a: Any, b: Any, path: str) -> list[str]:
             else:
                 found += _leaf_differences(a[key], b[key], where)
         return found
+    if isinstance(a, str) and isinstance(b, str) and a != b and ("\n" in a or "\n" in b):
+        return [_first_different_line(a, b, path)]
     if a != b:
         return [f"{path}: committed {_short(a)}, generated {_short(b)}"]
     return []
+
+
+def _first_different_line(a: str, b: str, path: str) -> str:
+    lines_a, lines_b = a.splitlines(), b.splitlines()
+    line = next((i for i, (x, y) in enumerate(zip(lines_a, lines_b)) if x != y), min(len(lines_a), len(lines_b)))
+
+    def show(lines: list[str]) -> str:
+        return _short(lines[line]) if line < len(lines) else "(no such line)"
+    return f"{path} line {line + 1}: committed {show(lines_a)}, generated {show(lines_b)}"
 
 
 def _short(value: Any, limit: int = 80) -> str:
