@@ -2,6 +2,7 @@
 # file makes it near-instant once installed).
 #
 #   make lab                  JupyterLab on the course, nbgrader extensions enabled
+#   make lab LAB_ARGS="--port 9999 --no-browser"   options passed on to jupyter lab
 #   make test                 the whole test suite (what CI runs)
 #   make test-fast            the quick part only (no notebook execution)
 #   make release              regenerate notebooks/ from solutions/ (nbgrader)
@@ -33,7 +34,19 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
+# The browser tests (tests/test_browser.py) drive Debian's chromium through its chromedriver.
+# Installed here where possible (root with apt-get), else a one-line hint; never a download
+# of a browser build of its own (Selenium Manager is kept offline).
+BROWSER_PKGS := chromium chromium-driver
+
 setup: $(STAMP)
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing $(BROWSER_PKGS) for the browser tests (apt-get)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		{ apt-get update -qq && apt-get install -y -qq $(BROWSER_PKGS) >/dev/null; } \
+			|| echo "could not install $(BROWSER_PKGS): the browser tests need them"; \
+	else echo "hint: the browser tests need Debian's chromium and chromium-driver (sudo apt-get install $(BROWSER_PKGS))"; fi
 
 lab: setup
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT) $(LAB_ARGS)

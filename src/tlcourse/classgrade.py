@@ -517,6 +517,21 @@ def grade_class(submissions: Path, out: Path, settings: Settings | None = None,
         return _grade_class(submissions, out, settings or Settings(), assignments, regexp, keep_work)
 
 
+def no_submissions_message(submissions: Path, assignments: list[str], skipped: list[str], out: Path) -> str:
+    """Why there is nothing to grade, for the instructor (``make grade`` on the wrong folder)."""
+    ids = ", ".join(assignments)
+    lines = [f"no submissions to grade in {submissions} (assignments: {ids}).",
+             "Expected notebooks as submitted/<student>/<id>/<id>.ipynb, <student>_<id>.ipynb "
+             "or <student>/<id>.ipynb.",
+             f"Nothing was graded and nothing in {out} was changed."]
+    if skipped:
+        lines.append(f"{len(skipped)} notebooks found but not recognised as submissions:")
+        lines += [f"  {line}" for line in skipped[:10]]
+        if len(skipped) > 10:
+            lines.append(f"  ... and {len(skipped) - 10} more")
+    return "\n".join(lines)
+
+
 def _grade_class(submissions: Path, out: Path, settings: Settings, assignments: list[str] | None,
                  regexp: str | None, keep_work: bool) -> ClassRun:
     from . import reports
@@ -526,6 +541,8 @@ def _grade_class(submissions: Path, out: Path, settings: Settings, assignments: 
     assignments = assignments or course_assignments()
     start = time.perf_counter()
     jobs, skipped = collect(Path(submissions), assignments, out / "submitted", regexp)
+    if not jobs:  # before anything in OUT is touched: earlier reports and gradebook stay
+        raise GradingError(no_submissions_message(Path(submissions), assignments, skipped, out))
     used = [a for a in assignments if any(job.assignment == a for job in jobs)]
     work = out / ".work"
     if work.exists():

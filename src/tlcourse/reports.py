@@ -3,9 +3,10 @@
 * ``grades.csv``: one row per (student, assignment): score, max_score,
   needs_manual_grade and one column per exercise (``ej1``, ``ej2``, ... and ``manual_*``
   cells; empty where an assignment has no such exercise).
-* ``exercises.csv``: per (assignment, exercise): students, mean score, mean % of the
-  points, % with full marks and % with zero: where the class struggled.
-* ``exercises.png``: the mean % per exercise as bars, lowest first within each assignment.
+* ``exercises.csv``: per (assignment, exercise): students, graded and pending (manual
+  answers not scored yet), mean score, mean % of the points, % with full marks and % with
+  zero, over the graded answers: where the class struggled.
+* ``exercises.png``: the mean % per exercise as bars; exercises not graded yet are pending.
 * ``incidents.csv``: contained incidents (timeouts, dead kernels, memory, failures).
 """
 
@@ -62,46 +63,82 @@ def grade_table(scores: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["student", "assignment"]).reset_index(drop=True).round(4)
 
 
+SUMMARY_COLUMNS = ["assignment", "exercise", "max_score", "students", "graded", "pending", "mean_score",
+                   "mean_pct", "full_pct", "zero_pct"]
+
+
 def exercise_summary(scores: pd.DataFrame, order: list[str]) -> pd.DataFrame:
-    """Per (assignment, exercise): how the class did."""
+    """Per (assignment, exercise): how the class did.
+
+    A manually graded answer that no grader has scored yet (``needs_manual_grade``) is
+    *pending*: it is counted in ``pending`` and left out of the means and percentages, which
+    are over the ``graded`` students only (NaN when nobody is graded yet), so it never shows
+    as a 0.
+    """
     if scores.empty:
-        return pd.DataFrame(columns=["assignment", "exercise", "max_score", "students", "mean_score",
-                                     "mean_pct", "full_pct", "zero_pct"])
-    frame = scores.assign(pct=100 * scores.score / scores.max_score.where(scores.max_score > 0),
-                          full=scores.score >= scores.max_score - 1e-9, zero=scores.score <= 1e-9)
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    graded = ~scores.needs_manual_grade.astype(bool)
+    frame = scores.assign(
+        graded=graded, pending=~graded,
+        score=scores.score.where(graded),
+        pct=(100 * scores.score / scores.max_score.where(scores.max_score > 0)).where(graded),
+        full=(scores.score >= scores.max_score - 1e-9).astype(float).where(graded),
+        zero=(scores.score <= 1e-9).astype(float).where(graded))
     summary = frame.groupby(["assignment", "exercise"], as_index=False).agg(
-        max_score=("max_score", "max"), students=("student", "nunique"), mean_score=("score", "mean"),
-        mean_pct=("pct", "mean"), full_pct=("full", "mean"), zero_pct=("zero", "mean"))
+        max_score=("max_score", "max"), students=("student", "nunique"), graded=("graded", "sum"),
+        pending=("pending", "sum"), mean_score=("score", "mean"), mean_pct=("pct", "mean"),
+        full_pct=("full", "mean"), zero_pct=("zero", "mean"))
     summary[["full_pct", "zero_pct"]] *= 100
+    summary[["graded", "pending"]] = summary[["graded", "pending"]].astype(int)
     summary["_a"] = summary.assignment.map({a: i for i, a in enumerate(order)})
     summary["_e"] = summary.exercise.map(_exercise_key)
     summary = summary.sort_values(["_a", "_e"]).drop(columns=["_a", "_e"])
-    return summary.reset_index(drop=True).round(2)
+    return summary[SUMMARY_COLUMNS].reset_index(drop=True).round(2)
 
 
-def plot_summary(summary: pd.DataFrame, path: Path) -> Path:
-    """Bar chart of the class's mean % per exercise (red below 50 %, amber below 75 %)."""
+PENDING_COLOUR = "#bdc3c7"
+
+
+def summary_figure(summary: pd.DataFrame):  # type: ignore[no-untyped-def]
+    """The figure of :func:`plot_summary`: mean % per exercise (red below 50 %, amber below
+    75 %); an exercise that nobody has graded yet is a grey hatched bar marked *pending*."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
     labels = [f"{a[:2]} {e}" for a, e in zip(summary.assignment, summary.exercise)]
-    values = summary.mean_pct.fillna(0).to_numpy()
-    colours = ["#c0392b" if v < 50 else "#e6a23c" if v < 75 else "#2e86c1" for v in values]
     fig, ax = plt.subplots(figsize=(8, 0.32 * max(len(labels), 4) + 1.2))
-    ax.barh(range(len(labels)), values, color=colours)
+    for row, item in enumerate(summary.itertuples(index=False)):
+        pending = int(getattr(item, "pending", 0) or 0)
+        if pd.isna(item.mean_pct):  # nobody graded yet: no percentage to show
+            ax.barh(row, 100, color="none", edgecolor=PENDING_COLOUR, hatch="///")
+            ax.text(1, row, f"pending: {pending} not graded yet", va="center", fontsize=7)
+            continue
+        value = float(item.mean_pct)
+        colour = "#c0392b" if value < 50 else "#e6a23c" if value < 75 else "#2e86c1"
+        ax.barh(row, value, color=colour)
+        label = f"{value:.0f}%  ({float(item.zero_pct):.0f}% scored 0)"
+        if pending:
+            label += f"  + {pending} pending"
+        ax.text(min(value, 99) + 1, row, label, va="center", fontsize=7)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
-    for row, (value, zero) in enumerate(zip(values, summary.zero_pct.fillna(0))):
-        ax.text(min(value, 99) + 1, row, f"{value:.0f}%  ({zero:.0f}% scored 0)", va="center", fontsize=7)
-    ax.invert_yaxis()
+    ax.set_ylim(len(labels) - 0.5, -0.5)  # first exercise on top
     ax.set_xlim(0, 125)
     ax.set_xticks(range(0, 101, 20))
     ax.axvline(75, color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("mean score (% of the exercise's points)")
+    ax.set_xlabel("mean score (% of the exercise's points, graded answers only)")
     students = int(summary.students.max()) if len(summary) else 0
     ax.set_title(f"Where the class struggled ({students} students)")
     fig.tight_layout()
+    return fig
+
+
+def plot_summary(summary: pd.DataFrame, path: Path) -> Path:
+    """Save :func:`summary_figure` as a PNG."""
+    import matplotlib.pyplot as plt
+
+    fig = summary_figure(summary)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path

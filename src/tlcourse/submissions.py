@@ -53,6 +53,8 @@ def _unpack(source: Path, scratch: Path) -> Path:
     """``source`` itself if a folder; else the archive extracted with nbgrader's extractor."""
     if source.is_dir():
         return source
+    if not source.exists():
+        raise FileNotFoundError(f"{source} does not exist (expected a folder or a .zip/.tar.gz of submissions)")
     if not source.name.endswith(ARCHIVE_SUFFIXES):
         raise ValueError(f"{source} is neither a folder nor a .zip/.tar.gz archive")
     archive, extracted = scratch / "archive", scratch / "extracted"
