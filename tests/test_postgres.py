@@ -26,7 +26,8 @@ from tlcourse.classgrade import JobResult
 
 A = "00_entorno"
 # nbgrader's add_submission builds its objects while autoflush is on (its own SAWarning).
-pytestmark = pytest.mark.filterwarnings("ignore:Object of type:sqlalchemy.exc.SAWarning")
+# Every test needs a PostgreSQL server of its own (minutes to set up and fill): slow, run in CI.
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:Object of type:sqlalchemy.exc.SAWarning")]
 TABLES = ["course", "assignment", "notebook", "grade_cells", "solution_cells", "task_cells",
           "source_cell", "student", "submitted_assignment", "submitted_notebook", "grade", "comment"]
 
