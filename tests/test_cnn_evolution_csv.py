@@ -9,11 +9,16 @@ import pytest
 
 from tlcourse import evolution
 
-# Golden values: shared/reference/cnn_evolution_facts.md, section "CNN evolution: checked
-# facts" (the main table). year, top-5 error in %, parameters as the source states them,
-# weight layers. None = "–" / not published / not applicable in the facts file.
-#   * LeNet-5: "≈60 thousand"; AlexNet: "≈60 million"; ZFNet: "≈62 million" (Fig. 3);
-#     GoogLeNet: "≈6.8 million"; VGG-16: "138 million"; ResNet-152: "≈60.2 million".
+# Golden values, checked against the primary sources each row cites (see data/cnn_evolution.md):
+# year, top-5 error in %, parameters as the source states them, weight layers.
+# None = not published / not applicable.
+#   * LeNet-5: "≈60 thousand" (LeCun et al. 1998); AlexNet: "60 million" (Krizhevsky et al. 2012);
+#     ZFNet: "≈62 million" (counted from arXiv:1311.2901, Fig. 3); GoogLeNet: "≈6.8 million"
+#     (arXiv:1409.4842); VGG-16: "138 million" (arXiv:1409.1556, Table 2); ResNet-152: "≈60.2
+#     million", counted from arXiv:1512.03385, Table 1 (the paper itself reports FLOPs, not
+#     parameters).
+#   * ZFNet: 14.8 % is the paper's after-contest ensemble (arXiv:1311.2901, Table 2); the team
+#     "ZF" entry of ILSVRC 2013 scored about 13.5 % (ILSVRC 2013 results page).
 #   * SENet: the facts give "SENet-154" as a name, not a comparable layer count (see
 #     data/cnn_evolution.md), so weight_layers is empty.
 #   * The human reference has no year ("–" in the facts).
@@ -30,7 +35,7 @@ FACTS = {
     "SENet":           (2017, 2.25,  None,        None),
     evolution.HUMAN:   (None, 5.1,   None,        None),
 }
-# Facts file, "ILSVRC result" column: who won the classification task each year.
+# Who won the ILSVRC classification task each year (official results pages).
 WINNERS = ["AlexNet", "Clarifai", "GoogLeNet", "ResNet-152", "Trimps-Soushen", "SENet"]
 
 
@@ -73,6 +78,8 @@ def test_every_number_has_its_kind_and_source(table):
     kinds = table.loc[with_error, "error_kind"].str.split(", ")
     assert kinds.map(lambda k: k[0] in {"test", "val", "test sample"}).all()
     assert kinds.map(lambda k: k[1] in {"ensemble", "single", "human"}).all()
+    assert kinds.map(lambda k: set(k[2:]) <= {"extra data", "after contest"}).all(), (
+        "the only documented qualifiers are 'extra data' and 'after contest'")
     assert table.loc[with_error & (table["model"] != evolution.HUMAN), "error_kind"].str.contains("ensemble").all(), (
         "every competition number in the facts is an ensemble")
     assert table["source"].notna().all() and table["key_idea"].notna().all()
@@ -85,10 +92,17 @@ def test_winners_are_marked_by_the_documented_prefix(table):
 
 
 def test_deck_errors_are_not_in_the_data(table):
-    """The facts file's list of deck errors: the corrected values are the ones stored."""
+    """The seed deck's errors (corrected in notebook 01): the corrected values are the ones stored."""
     rows = table.set_index("model")
     assert rows.loc["AlexNet", "authors_or_team"].startswith("Krizhevsky, Sutskever, Hinton")
     assert rows.loc["ResNet-152", "authors_or_team"].startswith("He, Zhang, Ren, Sun")
     assert "extra data" in rows.loc["AlexNet", "error_kind"]
-    assert rows.loc["ZFNet", "ilsvrc_place_task"].startswith("not an entry")
+    # ZFNet did enter ILSVRC 2013 (team "ZF"); its 14.8 % is the paper's after-contest number.
+    zfnet = rows.loc["ZFNet"]
+    assert "not an entry" not in zfnet["ilsvrc_place_task"]
+    assert "team ZF" in zfnet["ilsvrc_place_task"] and "13.5" in zfnet["ilsvrc_place_task"]
+    assert zfnet["error_kind"].endswith("after contest")
+    assert "LSVRC/2013/results" in zfnet["source"]
+    # ResNet-152's parameters are counted from Table 1: the paper reports FLOPs, not parameters.
+    assert "counted from the architecture of Table 1" in rows.loc["ResNet-152", "source"]
     assert not table["model"].str.contains(r"AlexNet-5|ZFNet-5").any()
