@@ -519,16 +519,11 @@ def write_sandbox_report(folder: Path, run: ClassRun) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "sandbox.txt"
     if run.sandboxed:
-        text = (f"sandbox: yes
-{run.sandbox_detail}
-Every kernel ran in a bubblewrap sandbox "
-                "(tlcourse.sandbox): no network, no view of the course files, an unprivileged user.
-")
+        text = (f"sandbox: yes\n{run.sandbox_detail}\nEvery kernel ran in a bubblewrap sandbox "
+                "(tlcourse.sandbox): no network, no view of the course files, an unprivileged user.\n")
     else:
-        text = ("sandbox: NO
-This run used --no-sandbox: submission code ran as the grading user, "
-                "with access to its files and network. Grades may have been tampered with.
-")
+        text = ("sandbox: NO\nThis run used --no-sandbox: submission code ran as the grading user, "
+                "with access to its files and network. Grades may have been tampered with.\n")
     path.write_text(text)
     return path
 
