@@ -33,7 +33,12 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
+# bubblewrap: the sandbox every grading kernel runs in (tlcourse.sandbox). Installed when
+# we are root with apt-get; otherwise one hint (students do not need it).
 setup: $(STAMP)
+	@command -v bwrap >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; \
+		then apt-get install -y -qq bubblewrap; \
+		else echo "hint: install bubblewrap (e.g. sudo apt-get install bubblewrap) to grade submissions in a sandbox"; fi; }
 
 lab: setup
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT) $(LAB_ARGS)
