@@ -88,7 +88,7 @@ SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", 
 #: Host environment variables passed into the sandbox (prefixes); everything else is
 #: dropped (the instructor's tokens, paths of their home, JPY_PARENT_PID: ipykernel would
 #: exit because the PID namespace hides its parent).
-ENV_PREFIXES = ("PATH", "LANG", "LANGUAGE", "LC_", "TZ", "TF_", "OMP_", "MKL_", "OPENBLAS_",
+ENV_PREFIXES = ("PATH", "LANG", "LANGUAGE", "LC_", "TZ", "TF_", "TFHUB_", "OMP_", "MKL_", "OPENBLAS_",
                 "KMP_", "CUDA_", "TLCOURSE_", "PYTHONHASHSEED", "PYDEVD_", "MPLBACKEND")
 
 
@@ -211,7 +211,8 @@ def bwrap_command(command: list[str], workdir: Path, rundir: Path, limits: Limit
     mounts.add("--tmpfs", "", "/tmp", *tmp_options)
     # The tmpfs hides anything below /tmp mounted before it: host folders come after.
     for path in _read_only_paths():
-        mounts.add("--ro-bind", path, path)
+        if not any(path.is_relative_to(c) for c in mounts.covered):  # e.g. Python in /usr
+            mounts.add("--ro-bind", path, path)
     for path in (Path(rundir).resolve(), Path(workdir).resolve()):
         mounts.add("--bind", path, path)
     cmd = ["bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
