@@ -19,7 +19,9 @@ instead:
   the grader (gradebook, ``submitted/``, other students' ``autograded/``), no home folder.
 * **Private writable places**: the kernel's working folder (nbgrader runs a notebook in
   ``autograded/<student>/<assignment>/``; only that folder is bound, nothing above it) and
-  a size-limited ``/tmp`` (``HOME`` is ``/tmp/home``: Keras' and TF-Hub's caches go there).
+  a size-limited ``/tmp`` (``HOME`` is ``/tmp/home``: Keras' and TF-Hub's caches go there;
+  the course's Fashion-MNIST is bound read-only into Keras' cache, since ``load_data()``
+  cannot download).
 * **An unprivileged user**: when the grader runs as root, the kernel runs as a uid of its
   own (``100000 + grader pid % 100000``; see :func:`sandbox_uid`), so ``RLIMIT_NPROC``
   counts only this sandbox's processes; otherwise a user namespace maps the instructor to
@@ -191,6 +193,27 @@ class _Mounts:
         self.present.append(Path(target))
 
 
+def _keras_cache(mounts: _Mounts) -> None:
+    """Fashion-MNIST where ``tf.keras.datasets.fashion_mnist.load_data()`` looks for it.
+
+    Notebooks call ``load_data()``, which downloads into ``~/.keras`` unless the files are
+    there; the sandbox has no network and a fresh home, so the verified course copy is bound
+    read-only at ``$HOME/.keras/datasets/fashion-mnist``. The folders above it are writable
+    (1777): tf_keras uses ``~/.keras`` only if it can write there, and other datasets or
+    models may be cached beside it.
+    """
+    from .paths import data_dir
+
+    source = data_dir() / "fashion-mnist"
+    if not source.is_dir():
+        return
+    home = Path(HOME)
+    for folder in (home, home / ".keras", home / ".keras" / "datasets"):
+        mounts.args += ["--perms", "1777", "--dir", str(folder)]
+        mounts.present.append(folder)
+    mounts.add("--ro-bind", source.resolve(), home / ".keras" / "datasets" / "fashion-mnist")
+
+
 def bwrap_command(command: list[str], workdir: Path, rundir: Path, limits: Limits = Limits(),
                   uid: int | None = None, extra_env: dict[str, str] | None = None) -> list[str]:
     """The full command that runs ``command`` in a sandbox.
@@ -213,6 +236,7 @@ def bwrap_command(command: list[str], workdir: Path, rundir: Path, limits: Limit
     for path in _read_only_paths():
         if not any(path.is_relative_to(c) for c in mounts.covered):  # e.g. Python in /usr
             mounts.add("--ro-bind", path, path)
+    _keras_cache(mounts)
     for path in (Path(rundir).resolve(), Path(workdir).resolve()):
         mounts.add("--bind", path, path)
     cmd = ["bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",
