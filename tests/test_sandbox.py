@@ -69,6 +69,12 @@ def test_the_command_shows_the_kernel_only_what_it_needs(tmp_path):
     assert command.index("/tmp") < command.index(str(work.resolve()))
 
 
+def test_a_kernel_never_gets_the_course_or_the_home_as_its_folder():
+    for folder in (grading.repo_root(), Path.home(), Path("/")):
+        with pytest.raises(sandbox.SandboxUnavailable, match="refusing"):
+            sandbox._check_workdir(folder.resolve())
+
+
 def test_grading_stops_without_a_sandbox_and_names_the_risk_and_the_flag(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sandbox, "status", lambda: sandbox.Status(False, "bwrap is not installed"))
     (tmp_path / "in").mkdir()

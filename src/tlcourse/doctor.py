@@ -87,10 +87,11 @@ def _sandbox() -> Check:
     except Exception as error:  # never fails the student's environment check
         return Check("aislamiento", True, f"no se pudo comprobar ({type(error).__name__}: {error})")
     if status.ok:
-        return Check("aislamiento", True, f"bubblewrap funciona ({status.detail}): las "
-                                          "calificaciones se ejecutan aisladas")
-    return Check("aislamiento", True, f"no disponible ({status.detail}); `make check` funciona "
-                                      "igual, sin aislamiento (solo el profesor lo necesita)")
+        version = status.detail.split(",")[0]
+        return Check("aislamiento", True, f"{version} funciona: las calificaciones se ejecutan aisladas")
+    return Check("aislamiento", True, "bubblewrap no está disponible en esta máquina; `make check` "
+                                      "funciona igual, sin aislamiento (solo el profesor lo necesita). "
+                                      f"Detalle: {status.detail}")
 
 
 def run(verbose: bool = True) -> dict:

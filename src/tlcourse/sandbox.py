@@ -276,6 +276,17 @@ def _chown_tree(root: Path, uid: int, gid: int) -> None:
                 pass
 
 
+def _check_workdir(workdir: Path) -> None:
+    """Refuse a working folder that would expose (and hand over) more than one job's files:
+    the kernel gets it read-write and, as root, its ownership."""
+    if not workdir.is_dir():
+        raise SandboxUnavailable(f"the kernel's working folder {workdir} does not exist")
+    protected = [Path.home().resolve(), *(p for p in _read_only_paths())]
+    if workdir == Path("/") or any(p.is_relative_to(workdir) for p in protected):
+        raise SandboxUnavailable(f"refusing {workdir} as a sandboxed kernel's working folder: it "
+                                 "contains the home folder, the Python environment or the course")
+
+
 def _short_tempdir() -> str:
     """A folder for ipc sockets: unix socket paths must stay under ~100 bytes."""
     base = tempfile.gettempdir()
@@ -312,6 +323,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         if not check.ok:
             raise SandboxUnavailable(check.message())
         self._workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
+        _check_workdir(self._workdir)
         self._rundir = Path(tempfile.mkdtemp(prefix="tlsb-", dir=_short_tempdir()))
         self.transport = "ipc"
         self.ip = str(self._rundir / "k")
