@@ -69,6 +69,15 @@ def test_the_command_shows_the_kernel_only_what_it_needs(tmp_path):
     assert command.index("/tmp") < command.index(str(work.resolve()))
 
 
+def test_grading_kernels_are_sandboxed_unless_told_otherwise():
+    from traitlets.config import Config
+
+    assert ContainedExecute().kernel_manager_class is sandbox.SandboxedKernelManager
+    config = Config()
+    config.ContainedExecute.sandbox = False
+    assert ContainedExecute(config=config).kernel_manager_class is not sandbox.SandboxedKernelManager
+
+
 def test_a_kernel_never_gets_the_course_or_the_home_as_its_folder():
     for folder in (grading.repo_root(), Path.home(), Path("/")):
         with pytest.raises(sandbox.SandboxUnavailable, match="refusing"):
@@ -198,9 +207,11 @@ _daemon = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
-        os.execvp("sleep", ["sleep", "600", MARK])
+        os.execvp("sleep", [MARK, "600"])  # argv[0] marks it
     os._exit(0)
+time.sleep(0.5)
 print("SONDA " + json.dumps({
+    "daemon_alive": _daemon.poll() is None,
     "uid": os.getuid(), "read": _found, "wrote": _wrote,
     "host": _connect(PORT), "own_loopback": _connect(_server.getsockname()[1]),
     "interfaces": [n for _, n in socket.if_nameindex()],
@@ -243,7 +254,7 @@ _hijos = 0
 for _ in range(2000):
     try:
         if os.fork() == 0:
-            os.execvp("sleep", ["sleep", "600", MARK])
+            os.execvp("sleep", [MARK, "600"])  # argv[0] marks it
         _hijos += 1
     except OSError:
         break
@@ -410,6 +421,8 @@ def test_no_network_but_its_own_loopback(hostile):
 
 @pytest.mark.slow
 def test_no_process_of_a_submission_outlives_its_job(hostile):
+    [probe] = hostile["probes"]["espia"]
+    assert probe["daemon_alive"]  # it was running during the job
     assert hostile["survivors"] == []
 
 

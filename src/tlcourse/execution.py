@@ -41,7 +41,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Dict, Integer
+from traitlets import Bool, Dict, Integer, observe
 
 from . import sandbox as _sandbox
 
@@ -148,9 +148,12 @@ class ContainedExecute(Execute):
         chosen = "kernel_manager_class" in kwargs
         super().__init__(*args, **kwargs)  # nbgrader's Execute sets AsyncKernelManager
         if not chosen:  # after the configuration, which may have set `sandbox`
-            self.kernel_manager_class = (_sandbox.SandboxedKernelManager if self.sandbox
-                                         else LimitedKernelManager)
+            self._choose_manager({"new": self.sandbox})
         self._watchdog: MemoryWatchdog | None = None
+
+    @observe("sandbox")
+    def _choose_manager(self, change: t.Any) -> None:
+        self.kernel_manager_class = _sandbox.SandboxedKernelManager if change["new"] else LimitedKernelManager
 
     # ----------------------------------------------------------------- kernel
     def create_kernel_manager(self):  # type: ignore[no-untyped-def]
