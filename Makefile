@@ -34,21 +34,23 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
-# The browser tests (tests/test_browser.py) drive Debian's chromium through its chromedriver.
-# Installed here where possible (root with apt-get), else a one-line hint; never a download
-# of a browser build of its own (Selenium Manager is kept offline).
-BROWSER_PKGS := chromium chromium-driver
+# `make setup` (and test, grade, bench) also installs system packages where possible (root with
+# apt-get), else prints a one-line hint; a student's `make lab` never installs them:
+# never a download of a browser build of its own (Selenium Manager is kept offline):
+# bubblewrap, the sandbox every grading kernel runs in (tlcourse.sandbox; students do not need
+# it), and Debian's chromium + chromedriver for the browser tests (tests/test_browser.py).
+SYSTEM_PKGS := bubblewrap chromium chromium-driver
 
 setup: $(STAMP)
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	@if command -v bwrap >/dev/null 2>&1 && [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing $(BROWSER_PKGS) for the browser tests (apt-get)"; \
+		echo "installing $(SYSTEM_PKGS) (apt-get)"; \
 		export DEBIAN_FRONTEND=noninteractive; \
-		{ apt-get update -qq && apt-get install -y -qq $(BROWSER_PKGS) >/dev/null; } \
-			|| echo "could not install $(BROWSER_PKGS): the browser tests need them"; \
-	else echo "hint: the browser tests need Debian's chromium and chromium-driver (sudo apt-get install $(BROWSER_PKGS))"; fi
+		{ apt-get update -qq && apt-get install -y -qq $(SYSTEM_PKGS) >/dev/null; } \
+			|| echo "could not install $(SYSTEM_PKGS): grading needs bubblewrap, the browser tests chromium"; \
+	else echo "hint: sudo apt-get install $(SYSTEM_PKGS) (bubblewrap to grade submissions in a sandbox, chromium for the browser tests)"; fi
 
-lab: setup
+lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT) $(LAB_ARGS)
 
 # One parallel run of every test. No test passes or fails on wall-clock time: speed goals
@@ -57,17 +59,17 @@ lab: setup
 test: setup
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-test-fast: setup
+test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
-release: setup
+release: $(STAMP)
 	@for dir in solutions/*/; do \
 		id=$$(basename $$dir); \
 		$(BIN)/nbgrader generate_assignment "$$id" --force --no-db --log-level=WARN || exit 1; \
 	done
 	@echo "notebooks/ regenerated from solutions/"
 
-check: setup
+check: $(STAMP)
 	@test -n "$(NB)" || (echo "usage: make check NB=<assignment id or notebook path>"; exit 2)
 	$(BIN)/python -m tlcourse check "$(NB)"
 
@@ -75,16 +77,16 @@ grade: setup
 	@test -n "$(SUBMISSIONS)" || (echo "usage: make grade SUBMISSIONS=<folder or zip>"; exit 2)
 	$(BIN)/python -m tlcourse grade "$(SUBMISSIONS)" $(GRADE_ARGS)
 
-models: setup
+models: $(STAMP)
 	$(BIN)/python -m tlcourse.backbone build
 
-serve: setup
+serve: $(STAMP)
 	$(BIN)/python -m tlcourse.hub serve $(SERVE_ARGS)
 
 bench: setup
 	$(BIN)/python -m tlcourse bench
 
-doctor: setup
+doctor: $(STAMP)
 	$(BIN)/python -c "import tlcourse; tlcourse.doctor()"
 
 clean:

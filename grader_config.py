@@ -93,9 +93,15 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-c.ContainedExecute.memory_limit_mb = int(os.environ.get("TLCOURSE_KERNEL_MEMORY_MB", "4096"))
+if "TLCOURSE_KERNEL_MEMORY_MB" in os.environ:  # default: tlcourse.sandbox.MEMORY_LIMIT_MB
+    c.ContainedExecute.memory_limit_mb = int(os.environ["TLCOURSE_KERNEL_MEMORY_MB"])
 c.ContainedExecute.notebook_timeout = int(os.environ.get("TLCOURSE_NOTEBOOK_TIMEOUT", "900"))
 c.ContainedExecute.max_kernel_restarts = 3
+# Every grading kernel runs in a bubblewrap sandbox (tlcourse.sandbox): no view of solutions/,
+# gradebooks or other submissions, no network, an unprivileged user, limits on processes,
+# CPU time, open files and file size. TLCOURSE_SANDBOX=0 (`tlcourse grade --no-sandbox`)
+# runs submission code as the grading user; without bubblewrap kernels do not start.
+c.ContainedExecute.sandbox = os.environ.get("TLCOURSE_SANDBOX", "1") != "0"
 
 # Feedback never shows hidden tests (jupyter/nbgrader#917, #1363): HideHiddenTests runs
 # before nbgrader's own feedback preprocessors.

@@ -11,7 +11,9 @@
    killer), graded by :func:`tlcourse.classgrade.grade_class` with 1 and with 2 workers.
    Also checks that both runs give identical grades and that each misbehaving student lost
    exactly the affected exercise.
-4. The transfer-learning table (scratch CNN, frozen backbone, fine-tuned; k = 5, 20, 100
+4. Sandbox start-up (:func:`sandbox_startup`): seconds until a kernel answers, started
+   with and without the bubblewrap sandbox (median of 5 each; budget: +0.5 s).
+5. The transfer-learning table (scratch CNN, frozen backbone, fine-tuned; k = 5, 20, 100
    per class) computed by :mod:`tlcourse.baselines` and :func:`tlcourse.curves.fine_tuned`.
 
 The machine's load average is recorded before and after each part: numbers measured while
@@ -292,6 +294,68 @@ def transfer_table(ks: tuple[int, ...] = TRANSFER_KS) -> dict[str, Any]:
     return {"condition": "campo", "test_images": "all target test images", "by_k": rows}
 
 
+# --------------------------------------------------------------------------- sandbox
+#: The acceptance budget for what the sandbox adds to each notebook's kernel start.
+SANDBOX_BUDGET_S = 0.5
+
+
+def _kernel_ready_s(manager_class: type, workdir: Path) -> float:
+    """Seconds from starting a kernel to its first ``kernel_info`` reply."""
+    import asyncio
+
+    from .sandbox import MEMORY_LIMIT_MB
+
+    async def once() -> float:
+        km = manager_class(kernel_name="python3", memory_limit_mb=MEMORY_LIMIT_MB)
+        start = time.perf_counter()
+        await km.start_kernel(cwd=str(workdir))
+        client = km.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=120)
+            return time.perf_counter() - start
+        finally:
+            client.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    return asyncio.run(once())
+
+
+def sandbox_startup(repeats: int = 5) -> dict[str, Any]:
+    """Kernel ready with vs without the sandbox: medians of ``repeats`` alternating starts."""
+    import statistics
+
+    from .execution import LimitedKernelManager
+    from .sandbox import SandboxedKernelManager, status
+
+    check = status()
+    if not check.ok:
+        return {"todo": check.detail}
+    times: dict[str, list[float]] = {"plain": [], "sandboxed": []}
+    with tempfile.TemporaryDirectory(prefix="tlcourse-bench-sandbox-") as scratch:
+        for _ in range(repeats):
+            times["plain"].append(_kernel_ready_s(LimitedKernelManager, Path(scratch)))
+            times["sandboxed"].append(_kernel_ready_s(SandboxedKernelManager, Path(scratch)))
+    plain, boxed = statistics.median(times["plain"]), statistics.median(times["sandboxed"])
+    block = {"plain_s": round(plain, 3), "sandboxed_s": round(boxed, 3),
+             "overhead_s": round(boxed - plain, 3), "budget_s": SANDBOX_BUDGET_S, "repeats": repeats,
+             "all": {k: [round(v, 3) for v in values] for k, values in times.items()}, "load": _load()}
+    print(f"bench sandbox: {block}", flush=True)
+    return block
+
+
+def _render_sandbox(block: dict[str, Any] | None) -> list[str]:
+    if not block:
+        return []
+    lines = ["## Sandbox start-up", ""]
+    if "todo" in block:
+        return lines + [f"Not measured: the sandbox cannot run here ({block['todo']}).", ""]
+    ok = "within" if block["overhead_s"] <= block["budget_s"] else "OVER"
+    return lines + [f"Kernel ready (median of {block['repeats']}): {block['plain_s']} s without the "
+                    f"sandbox, {block['sandboxed_s']} s with it: **{block['overhead_s']:+.3f} s** per notebook "
+                    f"({ok} the {block['budget_s']} s budget; load {block['load']}).", ""]
+
+
 # --------------------------------------------------------------------------- report
 def render(results: dict[str, Any]) -> str:
     """results.md: the numbers, the machine and how busy it was."""
@@ -306,6 +370,7 @@ def render(results: dict[str, Any]) -> str:
     lines += _render_reference(results.get("reference"))
     lines += _render_notebooks(results.get("notebooks", {}), results.get("reference"))
     lines += _render_class(results.get("class"))
+    lines += _render_sandbox(results.get("sandbox"))
     lines += _render_transfer(results.get("transfer"))
     return "\n".join(lines) + "\n"
 
@@ -411,6 +476,7 @@ def run_bench(out: Path, students: int = 20, workers: list[int] | None = None,
             if missing or students < 20:
                 results["class"]["reduced"] = (f"{students} students; assignments not included: "
                                                f"{', '.join(missing) or 'none'}")
+    results["sandbox"] = sandbox_startup()
     if transfer:
         results["transfer"] = transfer_table()
     results["load_end"] = _load()

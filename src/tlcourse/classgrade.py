@@ -22,7 +22,13 @@ How it works:
    ``OUT/gradebook.db``. Autograded notebooks and feedback are copied
    into ``OUT`` (an nbgrader course folder: ``nbgrader formgrader`` works there).
 5. Reports in ``OUT/reports/``: ``grades.csv``, ``exercises.csv``, ``exercises.png`` and
-   ``incidents.csv`` (:mod:`tlcourse.reports`).
+   ``incidents.csv`` (:mod:`tlcourse.reports`), and ``sandbox.txt``: whether the
+   submissions ran in the sandbox.
+
+Every kernel runs in a bubblewrap sandbox (:mod:`tlcourse.sandbox`). Where it cannot run,
+grading stops before the first job with :class:`GradingError` explaining the risk, unless
+``Settings.sandbox`` is False (``--no-sandbox``); that run is then recorded as not
+sandboxed in ``sandbox.txt`` and in the summary.
 """
 
 from __future__ import annotations
@@ -84,6 +90,7 @@ class Settings:
     feedback: bool = True
     progress: bool = True
     job_limit_s: float | None = None  # hard per-job limit; default: notebook limit + margin
+    sandbox: bool = True  # False (--no-sandbox): submission code runs as the grading user
 
     def worker_count(self, jobs: int) -> int:
         return max(1, min(self.workers or cpu_count(), max(jobs, 1)))
@@ -98,6 +105,7 @@ class Settings:
             env["TLCOURSE_NOTEBOOK_TIMEOUT"] = str(self.notebook_timeout)
         threads = self.threads_per_kernel or max(1, cpu_count() // workers)
         env.update(TF_NUM_INTRAOP_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+        env["TLCOURSE_SANDBOX"] = "1" if self.sandbox else "0"  # explicit: never inherited
         return env
 
     def hard_limit(self) -> float:
@@ -488,6 +496,8 @@ class ClassRun:
     seconds: float
     workers: int
     reports: dict[str, Path] = field(default_factory=dict)
+    sandboxed: bool = True
+    sandbox_detail: str = ""
 
     @property
     def throughput(self) -> float:
@@ -502,6 +512,32 @@ def _check_out(out: Path) -> Path:
     if out == repo_root().resolve():
         raise GradingError("--out must not be the repository root (its solutions/ would be replaced)")
     return out
+
+
+def _sandbox_check(settings: Settings) -> str:
+    """Stop before grading when the sandbox was asked for and cannot run (no downgrade)."""
+    if not settings.sandbox:
+        return "not sandboxed: --no-sandbox"
+    from . import sandbox
+
+    status = sandbox.status()
+    if not status.ok:
+        raise GradingError(status.message())
+    return f"sandboxed: {status.detail}"
+
+
+def write_sandbox_report(folder: Path, run: ClassRun) -> Path:
+    """``reports/sandbox.txt``: whether this run's submissions ran in the sandbox."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "sandbox.txt"
+    if run.sandboxed:
+        text = (f"sandbox: yes\n{run.sandbox_detail}\nEvery kernel ran in a bubblewrap sandbox "
+                "(tlcourse.sandbox): no network, no view of the course files, an unprivileged user.\n")
+    else:
+        text = ("sandbox: NO\nThis run used --no-sandbox: submission code ran as the grading user, "
+                "with access to its files and network. Grades may have been tampered with.\n")
+    path.write_text(text)
+    return path
 
 
 def grade_class(submissions: Path, out: Path, settings: Settings | None = None,
@@ -538,6 +574,7 @@ def _grade_class(submissions: Path, out: Path, settings: Settings, assignments: 
     from .gradebook import prepare_course
 
     out = _check_out(out)
+    sandbox_detail = _sandbox_check(settings)
     assignments = assignments or course_assignments()
     start = time.perf_counter()
     jobs, skipped = collect(Path(submissions), assignments, out / "submitted", regexp)
@@ -554,8 +591,10 @@ def _grade_class(submissions: Path, out: Path, settings: Settings, assignments: 
         merge(results, db_url)
         collect_outputs(results, work, out)
     run = ClassRun(out, db_url, results, skipped, time.perf_counter() - start,
-                   settings.worker_count(len(jobs)))
+                   settings.worker_count(len(jobs)), sandboxed=settings.sandbox,
+                   sandbox_detail=sandbox_detail)
     run.reports = reports.write_all(out / "reports", db_url, used, results)
+    run.reports["sandbox"] = write_sandbox_report(out / "reports", run)
     if not keep_work and work.exists():
         shutil.rmtree(work)
     return run

@@ -40,7 +40,7 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return Settings(workers=args.workers, memory_limit_mb=args.memory_limit_mb,
                     cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
                     threads_per_kernel=args.threads_per_kernel, feedback=not args.no_feedback,
-                    progress=not args.quiet)
+                    progress=not args.quiet, sandbox=not args.no_sandbox)
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -67,6 +67,9 @@ def summary(run) -> str:  # type: ignore[no-untyped-def]
              f"Gradebook: {run.db_url}",
              f"Feedback:  {run.out / 'feedback'}"]
     lines += [f"{name.capitalize():10s} {path}" for name, path in run.reports.items()]
+    if not getattr(run, "sandboxed", True):
+        lines.append("NOT SANDBOXED (--no-sandbox): submission code ran as you, with access to your "
+                     "files and network; recorded in reports/sandbox.txt")
     if incidents:
         lines.append(f"{incidents} contained incidents (timeouts, dead kernels, memory): see incidents.csv")
     for result in failed:
@@ -104,6 +107,9 @@ def _grade_parser(sub: argparse._SubParsersAction) -> None:
     grade.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
     grade.add_argument("--keep-work", action="store_true", help="keep the workers' scratch courses (.work/)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help="grade even where the bubblewrap sandbox cannot run: submission code "
+                            "then runs as you, with your files and network (recorded in the reports)")
     grade.set_defaults(func=_grade)
 
 

@@ -22,7 +22,12 @@ completed (to rebuild the state later cells need) and carries on. It also:
   without computing (``time.sleep``, a blocked read);
 * bounds the whole notebook by ``notebook_timeout`` seconds: once spent, remaining cells
   are not run and score 0;
-* gives up after ``max_kernel_restarts`` restarts (remaining cells score 0).
+* gives up after ``max_kernel_restarts`` restarts (remaining cells score 0);
+* runs every kernel in a bubblewrap sandbox (``sandbox``, on by default:
+  :class:`tlcourse.sandbox.SandboxedKernelManager`): no view of the course's files or the
+  network, an unprivileged user, limits on processes, CPU time, open files and file size.
+  Without bubblewrap the kernel does not start (:class:`tlcourse.sandbox.SandboxUnavailable`);
+  only ``sandbox = False`` (``--no-sandbox``) runs submissions unconfined.
 
 Without incidents it behaves exactly like nbgrader's ``Execute``. The error names it
 writes (``ERROR_NAMES``) are how reports find incidents in autograded notebooks.
@@ -45,9 +50,11 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Dict, Float, Integer
+from traitlets import Bool, Dict, Float, Integer, observe
 
-LAUNCHER = Path(__file__).with_name("_kernel_launcher.py")
+from . import sandbox as _sandbox
+
+LAUNCHER = _sandbox.LAUNCHER
 
 #: Error names written by ContainedExecute -> incident kind (for instructor reports).
 ERROR_NAMES = {
@@ -71,7 +78,7 @@ class LimitedKernelManager(AsyncKernelManager):
         cmd = super().format_kernel_cmd(extra_arguments)
         if self.memory_limit_mb <= 0:
             return cmd
-        return [sys.executable, str(LAUNCHER), str(self.memory_limit_mb), "--", *cmd]
+        return [sys.executable, str(LAUNCHER), "--memory-mb", str(self.memory_limit_mb), "--", *cmd]
 
 
 def error_output(ename: str, evalue: str) -> NotebookNode:
@@ -200,7 +207,15 @@ class ContainedExecute(Execute):
     """nbgrader's ``Execute`` that contains dead kernels, endless loops and memory hogs."""
 
     notebook_timeout = Integer(900, help="Seconds for the whole notebook (0: no limit)").tag(config=True)
-    memory_limit_mb = Integer(4096, help="Per-kernel memory limit in MB (0: no limit)").tag(config=True)
+    memory_limit_mb = Integer(_sandbox.MEMORY_LIMIT_MB,
+                              help="Per-kernel memory limit in MB (0: no limit)").tag(config=True)
+    sandbox = Bool(True, help="Run kernels in a bubblewrap sandbox (tlcourse.sandbox); False runs "
+                              "submission code as the grading user").tag(config=True)
+    process_limit = Integer(_sandbox.PROCESS_LIMIT, help="Sandbox: processes + threads").tag(config=True)
+    cpu_limit_s = Integer(_sandbox.CPU_LIMIT_S, help="Sandbox: CPU seconds per process").tag(config=True)
+    open_files_limit = Integer(_sandbox.OPEN_FILES_LIMIT, help="Sandbox: open files").tag(config=True)
+    file_size_limit_mb = Integer(_sandbox.FILE_SIZE_LIMIT_MB, help="Sandbox: largest file (MB)").tag(config=True)
+    tmp_size_mb = Integer(_sandbox.TMP_SIZE_MB, help="Sandbox: size of the private /tmp (MB)").tag(config=True)
     watchdog_margin_mb = Integer(
         1024, help="Resident memory allowed above memory_limit_mb before the watchdog kills "
                    "the kernel (shared libraries count in RSS, not in RLIMIT_DATA)").tag(config=True)
@@ -218,15 +233,25 @@ class ContainedExecute(Execute):
     ).tag(config=True)
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        kwargs.setdefault("kernel_manager_class", LimitedKernelManager)
-        super().__init__(*args, **kwargs)
+        chosen = "kernel_manager_class" in kwargs
+        super().__init__(*args, **kwargs)  # nbgrader's Execute sets AsyncKernelManager
+        if not chosen:  # after the configuration, which may have set `sandbox`
+            self._choose_manager({"new": self.sandbox})
         self._watchdog: MemoryWatchdog | None = None
+
+    @observe("sandbox")
+    def _choose_manager(self, change: t.Any) -> None:
+        self.kernel_manager_class = _sandbox.SandboxedKernelManager if change["new"] else LimitedKernelManager
 
     # ----------------------------------------------------------------- kernel
     def create_kernel_manager(self):  # type: ignore[no-untyped-def]
         km = super().create_kernel_manager()
-        if isinstance(km, LimitedKernelManager):
+        if isinstance(km, (LimitedKernelManager, _sandbox.SandboxedKernelManager)):
             km.memory_limit_mb = self.memory_limit_mb
+        if isinstance(km, _sandbox.SandboxedKernelManager):
+            km.process_limit, km.cpu_limit_s = self.process_limit, self.cpu_limit_s
+            km.open_files_limit, km.file_size_limit_mb = self.open_files_limit, self.file_size_limit_mb
+            km.tmp_size_mb = self.tmp_size_mb
         return km
 
     def _kernel_pid(self) -> int | None:

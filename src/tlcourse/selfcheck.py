@@ -7,6 +7,10 @@ The notebook is autograded in a throwaway nbgrader course with the instructor's 
 and hidden tests (exactly as the class grader does), and the report shows, per exercise,
 the points and, for each failing test, the message of the failing assert (``ename:
 evalue``), never the source or traceback of a hidden test.
+
+The notebook runs in the grading sandbox (:mod:`tlcourse.sandbox`) where bubblewrap works;
+elsewhere (macOS, no user namespaces) it runs without it, since it is the student's own
+code on the student's own machine, and the report says so.
 """
 
 from __future__ import annotations
@@ -72,13 +76,32 @@ def _reasons(cell: NotebookNode) -> list[str]:
     return reasons or ["la prueba no obtuvo los puntos (sin mensaje de error)."]
 
 
-def check(notebook: Path, assignment: str, workdir: Path | None = None) -> list[TestReport]:
-    """Autograde ``notebook`` as ``assignment`` in a scratch course; one report per graded cell."""
+SIN_AISLAMIENTO = ("Aviso: esta autoevaluación se ejecutó sin aislamiento (bubblewrap no está "
+                   "disponible en esta máquina), con tus permisos y tu red. Para tu propio cuaderno "
+                   "no es un problema; el profesor califica siempre dentro del aislamiento.")
+
+
+def sandbox_available() -> bool:
+    """Whether the grading sandbox works here (``tlcourse.sandbox.status``)."""
+    from . import sandbox
+
+    return sandbox.status().ok
+
+
+def check(notebook: Path, assignment: str, workdir: Path | None = None,
+          sandbox: bool | None = None) -> list[TestReport]:
+    """Autograde ``notebook`` as ``assignment`` in a scratch course; one report per graded cell.
+
+    ``sandbox``: run the kernel in the grading sandbox (default: where it works).
+    """
     if not notebook.is_file():
         raise CheckError(f"No existe el cuaderno {notebook}.")
+    if sandbox is None:
+        sandbox = sandbox_available()
     with tempfile.TemporaryDirectory(prefix="tlcourse-check-") as scratch, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        course = grading.ScratchCourse(Path(workdir or scratch), [assignment])
+        course = grading.ScratchCourse(Path(workdir or scratch), [assignment],
+                                       extra_config=f"c.ContainedExecute.sandbox = {bool(sandbox)}\n")
         course.submit(STUDENT, assignment, notebook)
         try:
             with stderr_silenced():  # the kernel's own start-up warnings, not cell outputs
@@ -105,7 +128,7 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
-def render(assignment: str, notebook: Path, reports: list[TestReport]) -> str:
+def render(assignment: str, notebook: Path, reports: list[TestReport], sandboxed: bool = True) -> str:
     """The Spanish report, grouped by exercise."""
     lines = [f"Autoevaluación de {assignment}", f"Cuaderno: {notebook}", ""]
     groups: dict[str, list[TestReport]] = {}
@@ -127,6 +150,8 @@ def render(assignment: str, notebook: Path, reports: list[TestReport]) -> str:
     if any(r.grade_id.startswith("manual") for r in reports):
         lines.append("Las respuestas de calificación manual las revisa tu profesor: aquí cuentan 0.")
     lines.append("Las pruebas ocultas muestran solo su mensaje, no su código.")
+    if not sandboxed:
+        lines.append(SIN_AISLAMIENTO)
     return "\n".join(lines)
 
 
@@ -135,4 +160,5 @@ def run(target: str, workdir: Path | None = None) -> str:
     from .classgrade import course_assignments
 
     assignment, notebook = resolve(target, course_assignments())
-    return render(assignment, notebook, check(notebook, assignment, workdir))
+    sandboxed = sandbox_available()
+    return render(assignment, notebook, check(notebook, assignment, workdir, sandboxed), sandboxed)
