@@ -102,6 +102,7 @@ c.ContainedExecute.max_kernel_restarts = 3
 # CPU time, open files and file size. TLCOURSE_SANDBOX=0 (`tlcourse grade --no-sandbox`)
 # runs submission code as the grading user; without bubblewrap kernels do not start.
 c.ContainedExecute.sandbox = os.environ.get("TLCOURSE_SANDBOX", "1") != "0"
+c.ApplyVerdicts.sandbox = c.ContainedExecute.sandbox  # the judge runs in a sandbox of its own too
 
 # Feedback never shows hidden tests (jupyter/nbgrader#917, #1363): HideHiddenTests runs
 # before nbgrader's own feedback preprocessors.

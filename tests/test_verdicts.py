@@ -148,3 +148,18 @@ def test_models_with_code_in_their_config_are_refused():
         {"class_name": "Lambda", "config": {"function": ["4wEAAAA...", None, None]}}]}}
     with pytest.raises(judging.EvidenceError, match="Lambda"):
         judging.check_classes(config, set())
+
+
+def test_the_judge_runs_sandboxed_without_network_and_sees_the_evidence_read_only(tmp_path):
+    from tlcourse.verdicts import ApplyVerdicts
+
+    evidence_folder = tmp_path / ".evidencia"
+    evidence_folder.mkdir()
+    state = {"assignment": "00_entorno", "folder": str(evidence_folder), "seed": 7}
+    command = ApplyVerdicts().judge_command(state, tmp_path / "scratch")
+    assert command[0] == "bwrap" and "--unshare-net" in command
+    bound = [command[i:i + 3] for i, word in enumerate(command) if word in ("--bind", "--ro-bind")]
+    assert ["--ro-bind", str(evidence_folder), str(evidence_folder)] in bound
+    assert not any(b[0] == "--bind" and b[1] == str(evidence_folder) for b in bound)
+    assert ApplyVerdicts(sandbox=False).judge_command(state, tmp_path)[:3] == [
+        __import__("sys").executable, "-m", "tlcourse.judging"]

@@ -215,12 +215,14 @@ def _keras_cache(mounts: _Mounts) -> None:
 
 
 def bwrap_command(command: list[str], workdir: Path, rundir: Path, limits: Limits = Limits(),
-                  uid: int | None = None, extra_env: dict[str, str] | None = None) -> list[str]:
+                  uid: int | None = None, extra_env: dict[str, str] | None = None,
+                  read_only: tuple[Path, ...] = ()) -> list[str]:
     """The full command that runs ``command`` in a sandbox.
 
     ``workdir`` (the kernel's working folder) and ``rundir`` (connection file and ipc
     sockets) are the only writable folders of the host it sees; both are bound at their own
-    paths. ``uid`` is the user inside when running as root (default :func:`sandbox_uid`).
+    paths, and so are the ``read_only`` folders (read-only). ``uid`` is the user inside when
+    running as root (default :func:`sandbox_uid`).
     """
     mounts = _Mounts()
     for path in SYSTEM_PATHS:
@@ -237,6 +239,8 @@ def bwrap_command(command: list[str], workdir: Path, rundir: Path, limits: Limit
         if not any(path.is_relative_to(c) for c in mounts.covered):  # e.g. Python in /usr
             mounts.add("--ro-bind", path, path)
     _keras_cache(mounts)
+    for path in read_only:
+        mounts.add("--ro-bind", Path(path).resolve(), Path(path).resolve())
     for path in (Path(rundir).resolve(), Path(workdir).resolve()):
         mounts.add("--bind", path, path)
     cmd = ["bwrap", "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net",

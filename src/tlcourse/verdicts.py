@@ -21,8 +21,9 @@ kernel:
 Tampering is reported, never scored on its own: the kernel's machinery changed, evidence is
 missing although the cell ran, or the kernel passed a cell the judge rejected. Each becomes a
 ``manipulacion`` incident (a course-MIME output that :func:`tlcourse.classgrade.incidents_in`
-reads into ``reports/incidents.csv``). The judge runs with the network blocked and only
-prints its result.
+reads into ``reports/incidents.csv``). The judge has no network and only prints its result:
+it runs in a bubblewrap sandbox of its own (:mod:`tlcourse.sandbox`)
+with a read-only view of the evidence, unless grading runs with ``--no-sandbox``.
 """
 
 from __future__ import annotations
@@ -33,13 +34,14 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import typing as t
 from pathlib import Path
 
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Integer
+from traitlets import Bool, Integer
 
 from .execution import ContainedExecute, error_output
 
@@ -121,6 +123,8 @@ class ApplyVerdicts(NbGraderPreprocessor):
     """Decide each judged cell's score by the judge's verdict (before ``SaveAutoGrades``)."""
 
     judge_timeout = Integer(600, help="Seconds the judge may take (it loads TensorFlow)").tag(config=True)
+    sandbox = Bool(True, help="Run the judge in a bubblewrap sandbox (no network; it sees the evidence "
+                              "read-only and writes nothing but its result)").tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         state = resources.get(_STATE)
@@ -146,11 +150,25 @@ class ApplyVerdicts(NbGraderPreprocessor):
             first_graded.outputs.append(incident_output("-", reason))
         return nb, resources
 
-    def _run_judge(self, state: dict[str, t.Any]) -> dict[str, t.Any]:
+    def judge_command(self, state: dict[str, t.Any], scratch: Path) -> list[str]:
+        """``python -m tlcourse.judging``, in a sandbox of its own unless ``sandbox`` is False."""
         command = [sys.executable, "-m", "tlcourse.judging", state["assignment"], state["folder"], str(state["seed"])]
+        if not self.sandbox:
+            return command
+        from . import sandbox
+
+        # A uid of its own (not the kernel's), a read-only view of the evidence, no network.
+        uid = sandbox.sandbox_uid() + 1 if sandbox.sandbox_uid() < 199999 else 100000
+        return sandbox.bwrap_command(command, workdir=scratch, rundir=scratch, uid=uid,
+                                     read_only=(Path(state["folder"]),))
+
+    def _run_judge(self, state: dict[str, t.Any]) -> dict[str, t.Any]:
         env = {**os.environ, "TLCOURSE_BLOCK_NETWORK": "1"}
         try:
-            done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=self.judge_timeout)
+            with tempfile.TemporaryDirectory(prefix="tlcourse-judge-") as scratch:
+                os.chmod(scratch, 0o755)  # the judge's uid must be able to enter it (it writes nothing)
+                done = subprocess.run(self.judge_command(state, Path(scratch)), capture_output=True, text=True,
+                                      env=env, timeout=self.judge_timeout)
             return json.loads(done.stdout.strip().splitlines()[-1])
         except Exception as error:  # the judge itself failed: every judged cell fails, visibly
             self.log.error("The judge failed: %s", error)
