@@ -305,3 +305,13 @@ def test_notebook_prose_quotes_the_shipped_comparison():
         expected = [round(table.loc[condition, m], 2) for m in ("pixels", "scratch", "frozen")]
         assert rows[name] == pytest.approx(expected, abs=1e-9), (
             f"{name}: the notebook quotes {rows[name]}, data/results has {expected}: rebuild the notebook")
+
+
+def test_grading_cells_bring_their_own_references():
+    """No test cell takes an exercise's answer from the package (``to_model_input`` answers
+    exercise 1; the feature helpers of ``baselines`` answer exercises 1 and 2 together)."""
+    nb = grading.read_notebook(grading.source_path(A))
+    answers = re.compile(r"to_model_input|tlcourse\.backbone|feature_extractor|extract_features|cached_features")
+    offenders = [cell.metadata["nbgrader"]["grade_id"] for cell in nb.cells
+                 if cell.metadata.get("nbgrader", {}).get("grade") and answers.search(cell.source)]
+    assert not offenders, f"these test cells import an exercise's answer from tlcourse: {offenders}"
