@@ -3,7 +3,9 @@
 Exercises: ej1 preprocesar, ej2 capa_base, ej3 cabeza, ej4 modelo_completo, ej5 compilar,
 ej6 entrenar + exactitud, ej7 congelar_base. Their tests use their own inputs (ej4 is graded
 with reference capa_base/cabeza, ej5 with a reference model following the student's head
-convention, ej6 with a reference model), so independent mistakes are bundled.
+convention, ej6 with a reference head on features the test extracts itself), so independent
+mistakes are bundled. Eight notebooks is the minimum here: ej1 and ej5 each have four
+mistakes and two correct variants, one per submission.
 """
 
 from __future__ import annotations
@@ -54,6 +56,11 @@ CORPUS: dict[str, dict[str, str]] = {
             "\n"
             "def exactitud(modelo, x, y):\n"
             "    return float(np.mean(np.argmax(modelo.predict(x, verbose=0), axis=1) == y))\n"
+        ),
+        # ej5: compiles correctly but forgets to return the model
+        "ej5_compilar": (
+            "def compilar(modelo):\n"
+            "    modelo.compile(tf.keras.optimizers.Adam(0.01), 'sparse_categorical_crossentropy', metrics=['accuracy'])\n"
         ),
         # ej7: changes trainable without recompiling
         "ej7_congelar_base": (
@@ -245,7 +252,7 @@ CORPUS: dict[str, dict[str, str]] = {
     },
 }
 WRONG = {
-    "errores_a": {"ej1", "ej3", "ej4", "ej6", "ej7"},
+    "errores_a": {"ej1", "ej3", "ej4", "ej5", "ej6", "ej7"},
     "errores_b": {"ej1", "ej2", "ej3", "ej4", "ej5", "ej6"},
     "errores_c": {"ej1", "ej2", "ej3", "ej5"},
     "errores_d": {"ej1", "ej4", "ej5", "ej6"},
@@ -299,3 +306,13 @@ def test_notebook_prose_quotes_the_shipped_comparison():
         expected = [round(table.loc[condition, m], 2) for m in ("pixels", "scratch", "frozen")]
         assert rows[name] == pytest.approx(expected, abs=1e-9), (
             f"{name}: the notebook quotes {rows[name]}, data/results has {expected}: rebuild the notebook")
+
+
+def test_grading_cells_bring_their_own_references():
+    """No test cell takes an exercise's answer from the package (``to_model_input`` answers
+    exercise 1; the feature helpers of ``baselines`` answer exercises 1 and 2 together)."""
+    nb = grading.read_notebook(grading.source_path(A))
+    answers = re.compile(r"to_model_input|tlcourse\.backbone|feature_extractor|extract_features|cached_features")
+    offenders = [cell.metadata["nbgrader"]["grade_id"] for cell in nb.cells
+                 if cell.metadata.get("nbgrader", {}).get("grade") and answers.search(cell.source)]
+    assert not offenders, f"these test cells import an exercise's answer from tlcourse: {offenders}"
