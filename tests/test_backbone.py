@@ -249,7 +249,7 @@ def test_committed_transfer_beats_scratch_by_008(metrics):
 
 @pytest.mark.slow
 def test_transfer_check_k20_recomputed(metrics):
-    from tlcourse import baselines
+    from tlcourse import transfer_baselines as baselines
 
     frozen = baselines.frozen_linear(20)
     pixels = baselines.pixels_logistic(20)
