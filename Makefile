@@ -10,6 +10,7 @@
 #   make models               rebuild the course hub backbone into data/hub/
 #   make serve                classroom hub server for the course models
 #   make bench                measure times and accuracies into benchmarks/
+#   make kit                  the student kit (.zip, no answers) to hand to a class
 #   make doctor               check the environment
 
 PYTHON ?= python3
@@ -24,7 +25,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 WORKERS ?= 2
 
-.PHONY: setup lab test test-fast release check grade models serve bench doctor clean
+.PHONY: setup lab test test-fast release check grade models serve bench doctor kit clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +71,9 @@ serve: setup
 
 bench: setup
 	$(BIN)/python -m tlcourse bench
+
+kit: setup
+	$(BIN)/python -m tlcourse kit $(KIT_ARGS)
 
 doctor: setup
 	$(BIN)/python -c "import tlcourse; tlcourse.doctor()"
