@@ -11,6 +11,7 @@
 #   make models               rebuild the course hub backbone into data/hub/
 #   make serve                classroom hub server for the course models
 #   make bench                measure times and accuracies into benchmarks/
+#   make kit                  the student kit (.zip, no answers) to hand to a class
 #   make doctor               check the environment
 
 PYTHON ?= python3
@@ -25,7 +26,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 WORKERS ?= 2
 
-.PHONY: setup lab test test-fast release check grade models serve bench doctor clean
+.PHONY: setup lab test test-fast release check grade models serve bench doctor kit clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -85,6 +86,9 @@ serve: $(STAMP)
 
 bench: setup
 	$(BIN)/python -m tlcourse bench
+
+kit: $(STAMP)
+	$(BIN)/python -m tlcourse kit $(KIT_ARGS)
 
 doctor: $(STAMP)
 	$(BIN)/python -c "import tlcourse; tlcourse.doctor()"

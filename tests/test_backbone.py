@@ -274,7 +274,7 @@ def test_crossover_is_where_the_learning_curves_put_it(metrics):
 
 @pytest.mark.slow
 def test_transfer_check_k20_recomputed(metrics):
-    from tlcourse import baselines
+    from tlcourse import transfer_baselines as baselines
 
     frozen = baselines.frozen_linear(20)
     pixels = baselines.pixels_logistic(20)

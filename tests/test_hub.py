@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -20,11 +21,11 @@ import numpy as np
 import pytest
 
 import tlcourse
-from tlcourse import backbone as bb
+from tlcourse import contract
 from tlcourse import hub as course_hub
 
 REPO = Path(__file__).resolve().parents[1]
-KEY = f"{bb.MODEL_NAME}/{bb.MODEL_VERSION}"
+KEY = f"{contract.MODEL_NAME}/{contract.MODEL_VERSION}"
 
 
 @pytest.fixture
@@ -38,6 +39,11 @@ def cache_dir(tmp_path, monkeypatch):
     folder = tmp_path / "tfhub_cache"
     monkeypatch.setenv("TFHUB_CACHE_DIR", str(folder))
     return folder
+
+
+def cache_folder(cache_dir: Path, handle: str) -> Path:
+    """Where tensorflow_hub caches a compressed URL handle: ``$TFHUB_CACHE_DIR/sha1(handle)``."""
+    return cache_dir / hashlib.sha1(handle.encode("utf8")).hexdigest()
 
 
 def _get(url: str) -> tuple[int, bytes]:
@@ -54,7 +60,7 @@ def _get(url: str) -> tuple[int, bytes]:
 def test_default_spec_is_the_committed_savedmodel(monkeypatch):
     monkeypatch.delenv(course_hub.BACKBONE_ENV, raising=False)
     spec = course_hub.backbone_spec()
-    assert spec.source == "local" and spec.image_size == 32 and spec.feature_dim == bb.FEATURE_DIM
+    assert spec.source == "local" and spec.image_size == 32 and spec.feature_dim == contract.FEATURE_DIM
     assert Path(spec.handle, "saved_model.pb").is_file()
     assert spec.handle == course_hub.local_handle()
     assert "[0, 1]" in spec.input_range
@@ -195,7 +201,7 @@ def test_second_process_loads_from_cache(server, tmp_path):
 def test_wrapper_downloads_once_and_reuses_the_cache(server, cache_dir):
     layer = course_hub.keras_layer(server.handle(), trainable=False)
     assert layer.trainable_weights == [] and server.archive_requests == 1
-    folder = course_hub.cache_folder(server.handle())
+    folder = cache_folder(cache_dir, server.handle())
     assert (folder / "saved_model.pb").is_file() and (folder / course_hub.ARCHIVE_MANIFEST).is_file()
     course_hub.load(server.handle())
     assert server.archive_requests == 1
@@ -207,7 +213,7 @@ def test_unknown_handle_raises_a_clear_error(server, cache_dir):
         course_hub.keras_layer(handle)
     message = str(info.value)
     assert "no tiene ese modelo" in message and "404" in message and "Modelo desconocido" in message
-    assert not course_hub.cache_folder(handle).exists()
+    assert not cache_folder(cache_dir, handle).exists()
 
 
 def test_unreachable_server_raises_a_clear_error(cache_dir):
@@ -241,26 +247,26 @@ def test_corrupted_archive_raises_a_clear_error(server, cache_dir, damage):
     server._archives[KEY] = bad
     with pytest.raises(course_hub.HubError, match="dañad"):
         course_hub.keras_layer(server.handle())
-    folder = course_hub.cache_folder(server.handle())
+    folder = cache_folder(cache_dir, server.handle())
     assert not folder.exists(), "un modelo dañado no debe quedarse en la caché"
     server._archives[KEY] = good  # the server is repaired: the next load works
     assert course_hub.keras_layer(server.handle()) is not None
 
 
 def test_half_downloaded_cache_folder_is_not_used(server, cache_dir, capsys):
-    folder = course_hub.cache_folder(server.handle())
+    folder = cache_folder(cache_dir, server.handle())
     (folder / "variables").mkdir(parents=True)
     (folder / "variables" / "variables.index").write_bytes(b"a medias")
     layer = course_hub.keras_layer(server.handle())
     assert server.archive_requests == 1  # it was downloaded again, not used as it was
     assert "dañada" in capsys.readouterr().out
-    assert (folder / "saved_model.pb").is_file() and layer(np.zeros((1, 32, 32, 3), "float32")).shape[-1] == bb.FEATURE_DIM
+    assert (folder / "saved_model.pb").is_file() and layer(np.zeros((1, 32, 32, 3), "float32")).shape[-1] == contract.FEATURE_DIM
 
 
 def test_stale_download_lock_does_not_block(server, cache_dir):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    folder = course_hub.cache_folder(server.handle())
+    folder = cache_folder(cache_dir, server.handle())
     folder.parent.mkdir(parents=True, exist_ok=True)
     Path(f"{folder}.lock").write_text(f"{socket.gethostname()}.{dead.pid}.deadbeef")
     start = time.monotonic()
@@ -279,3 +285,33 @@ def test_corrupt_local_savedmodel_is_a_clear_error(tmp_path, loader):
     (tmp_path / "saved_model.pb").write_bytes(b"esto no es un SavedModel")
     with pytest.raises(course_hub.HubError, match="No pude cargar el modelo .*saved_model.pb"):
         getattr(course_hub, loader)(str(tmp_path))
+
+
+def test_hub_does_not_import_the_build_code():
+    """The course side ships without backbone.py (training, export, the input conversion)."""
+    code = ("import sys, tlcourse.hub, tlcourse.curves, tlcourse.baselines, tlcourse.transfer; "
+            "print(sorted(m for m in sys.modules if m.startswith('tlcourse.')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for build_module in ("tlcourse.backbone", "tlcourse.transfer_baselines", "tlcourse.curves_sweep",
+                         "tlcourse.hidden_test_helpers"):
+        assert f"'{build_module}'" not in loaded, loaded
+    assert not hasattr(course_hub, "cache_folder"), "notebook 05 asks students to write it"
+
+
+def test_contract_matches_the_built_backbone():
+    from tlcourse import backbone as bb
+
+    model = bb.build_backbone()
+    assert model.input_shape == (None, contract.IMAGE_SIZE, contract.IMAGE_SIZE, 3)
+    assert model.output_shape == (None, contract.FEATURE_DIM)
+    top = [layer.name for layer in model.layers if layer.name.startswith(contract.TOP_BLOCK + "_")]
+    assert f"{contract.TOP_BLOCK}_conv1" in top
+    assert not any(layer.name.startswith(f"block{len(bb.BLOCKS) + 1}") for layer in model.layers)
+
+
+def test_contract_reads_the_checksum_files():
+    manifest = contract.read_manifest(course_hub.hub_dir())
+    assert manifest == course_hub.verify_backbone()
+    assert f"{contract.SAVEDMODEL_DIR}/saved_model.pb" in manifest and contract.KERAS_FILE in manifest
+    keras_file = course_hub.hub_dir() / contract.KERAS_FILE
+    assert contract.sha256_file(keras_file) == hashlib.sha256(keras_file.read_bytes()).hexdigest()

@@ -21,7 +21,6 @@ Rebuild: ``python -m tlcourse.backbone build [--out DIR] [--epochs N] [--subset 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -36,27 +35,25 @@ import numpy as np
 
 from . import data
 
+# Names and layout of the published files, image and feature sizes, the top block and the
+# manifest reader: the contract the course side (tlcourse.hub) reads too.
+from .contract import (
+    CARD_FILE, FEATURE_DIM, HEAD_FILE, HUB_FOLDER, IMAGE_SIZE, KERAS_FILE, MANIFEST_FILE,
+    METRICS_FILE, MODEL_NAME, MODEL_VERSION, SAVEDMODEL_DIR, TOP_BLOCK, read_manifest, sha256_file,
+)
+
 # --------------------------------------------------------------------------------------
-# Names and layout of the published files (hub.py reads the same constants)
+# Architecture constants
 # --------------------------------------------------------------------------------------
-MODEL_NAME = "tlcourse_backbone"  #: name in the classroom hub: /models/<name>/<version>
-MODEL_VERSION = "1"
-IMAGE_SIZE = 32  #: input side; images are float32 [batch, 32, 32, 3] in [0, 1]
+
 #: (filters, convolutions) per block; every block is Conv-BN-ReLU x n, with max-pooling
 #: between blocks. The feature vector concatenates the global average pooling of the
 #: last two blocks (8x8 and 4x4 maps): mid-level and top-level features.
 BLOCKS: tuple[tuple[int, int], ...] = ((32, 1), (64, 1), (128, 1), (128, 1))
 POOLED_BLOCKS = 2  #: how many of the last blocks are pooled into the feature vector
-FEATURE_DIM = sum(filters for filters, _ in BLOCKS[-POOLED_BLOCKS:])
-TOP_BLOCK = f"block{len(BLOCKS)}"  #: prefix of the layers notebook 04 unfreezes
+# contract.FEATURE_DIM is the sum of the pooled blocks' filters and contract.TOP_BLOCK is
+# f"block{len(BLOCKS)}" (tests/test_hub.py checks both against a built backbone).
 NUM_SOURCE_CLASSES = len(data.SOURCE_CLASSES)
-
-SAVEDMODEL_DIR = f"{MODEL_NAME}/{MODEL_VERSION}"  #: relative to the hub folder
-KERAS_FILE = f"{MODEL_NAME}.h5"
-HEAD_FILE = "source_head.h5"
-METRICS_FILE = "metrics.json"
-CARD_FILE = "MODEL_CARD.md"
-MANIFEST_FILE = "MANIFEST.sha256"
 
 # --------------------------------------------------------------------------------------
 # Training recipe
@@ -256,15 +253,6 @@ def source_accuracy(classifier, condition: data.Condition = "campo") -> float:  
 # --------------------------------------------------------------------------------------
 # Export, manifest
 # --------------------------------------------------------------------------------------
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _listed_files(root: Path) -> list[str]:
     """Every file under ``root`` except the manifest, as sorted POSIX relative paths."""
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
@@ -278,16 +266,6 @@ def write_manifest(root: Path) -> list[str]:
     lines = [f"{sha256_file(root / name)}  {name}" for name in names]
     (root / MANIFEST_FILE).write_text("\n".join(lines) + "\n")
     return names
-
-
-def read_manifest(root: Path) -> dict[str, str]:
-    """``MANIFEST.sha256`` as relative path -> sha256 (raises ``FileNotFoundError``)."""
-    entries = {}
-    for line in (Path(root) / MANIFEST_FILE).read_text().splitlines():
-        if line.strip():
-            digest, name = line.split(maxsplit=1)
-            entries[name.strip().lstrip("*")] = digest
-    return entries
 
 
 def export(backbone, classifier, out_dir: Path) -> list[str]:  # type: ignore[no-untyped-def]
@@ -339,7 +317,7 @@ def default_out_dir() -> Path:
     """``data/hub`` of the course repository."""
     from .paths import data_dir
 
-    return data_dir() / "hub"
+    return data_dir() / HUB_FOLDER
 
 
 def _replace_dir(staging: Path, out_dir: Path) -> None:
@@ -359,7 +337,7 @@ def build(out_dir: Path | None = None, epochs: int = DEFAULT_EPOCHS, subset: int
     interrupted build never leaves a half-written ``data/hub``. ``transfer`` adds the
     target-task table (pixels / scratch CNN / frozen backbone, k = 5, 20, 100) to the card.
     """
-    from . import baselines
+    from . import transfer_baselines
 
     start = time.perf_counter()
     out_dir = Path(out_dir) if out_dir else default_out_dir()
@@ -386,7 +364,7 @@ def build(out_dir: Path | None = None, epochs: int = DEFAULT_EPOCHS, subset: int
         metrics["feature_images_per_second"] = measure_feature_speed(handle)
         if transfer:
             t0 = time.perf_counter()
-            table = baselines.transfer_table(backbone=handle, verbose=verbose)
+            table = transfer_baselines.transfer_table(backbone=handle, verbose=verbose)
             metrics["transfer"] = {m: {str(k): v for k, v in row.items()} for m, row in table.items()}
             metrics["transfer_seconds"] = time.perf_counter() - t0
         metrics.update(

@@ -14,7 +14,7 @@
 4. Sandbox start-up (:func:`sandbox_startup`): seconds until a kernel answers, started
    with and without the bubblewrap sandbox (median of 5 each; budget: +0.5 s).
 5. The transfer-learning table (scratch CNN, frozen backbone, fine-tuned; k = 5, 20, 100
-   per class) computed by :mod:`tlcourse.baselines` and :func:`tlcourse.curves.fine_tuned`.
+   per class) computed by :mod:`tlcourse.transfer_baselines` and :func:`tlcourse.curves_sweep.fine_tuned`.
 
 The machine's load average is recorded before and after each part: numbers measured while
 other processes compete for the cores are slower and the speed-up of 2 workers smaller.
@@ -279,9 +279,9 @@ def class_throughput(assignments: list[str], students: int, workers: list[int], 
 def transfer_table(ks: tuple[int, ...] = TRANSFER_KS) -> dict[str, Any]:
     """Scratch, frozen and fine-tuned test accuracy per k, or a TODO if the code is missing."""
     try:
-        from . import baselines, curves
+        from . import curves_sweep as curves, transfer_baselines as baselines
     except ImportError as error:
-        return {"todo": f"tlcourse.baselines / tlcourse.curves not available yet ({error})"}
+        return {"todo": f"tlcourse.transfer_baselines / tlcourse.curves_sweep not available ({error})"}
     rows = {}
     for k in ks:
         start = time.perf_counter()

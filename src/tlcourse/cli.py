@@ -4,6 +4,7 @@
 * ``check NB``: self-check one notebook with the hidden tests (Spanish report).
 * ``grade SUBMISSIONS``: grade a whole class in parallel (instructors).
 * ``bench``: measure times, throughput and accuracies into ``benchmarks/``.
+* ``kit``: build the student kit (a .zip to hand to a class); prints its path last.
 """
 
 from __future__ import annotations
@@ -89,6 +90,20 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kit(args: argparse.Namespace) -> int:
+    from .kit import STUDENT_MODULES, KitError, build_kit
+    from .paths import repo_root
+
+    try:
+        archive = build_kit(repo_root(), Path(args.out))
+    except KitError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"Student kit: notebooks/, data/, {len(STUDENT_MODULES)} package modules, README.md (es).")
+    print(archive)
+    return 0
+
+
 def _grade_parser(sub: argparse._SubParsersAction) -> None:
     grade = sub.add_parser("grade", help="grade a whole class (instructors)",
                            description="Autograde every submission in parallel, merge one gradebook, "
@@ -138,6 +153,12 @@ def parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_check)
     _grade_parser(sub)
     _bench_parser(sub)
+    kit = sub.add_parser("kit", help="build the student kit (.zip) and print its path",
+                         description="The archive an instructor hands to a class: release notebooks, "
+                                     "data, the student side of the package, environment files and a "
+                                     "Spanish README. No solutions, hidden tests or grading code.")
+    kit.add_argument("--out", default="dist", help="folder for the .zip (default: dist/)")
+    kit.set_defaults(func=_kit)
     return main
 
 

@@ -5,16 +5,18 @@ trained on the course's fixed subset (:func:`tlcourse.data.target_subset`) and s
 the **whole** target test set (5000 images):
 
 * ``pixels``: logistic regression on raw pixels (:func:`tlcourse.baselines.pixels_logistic`);
-* ``scratch``: a small CNN from scratch (:func:`tlcourse.baselines.scratch_cnn`);
+* ``scratch``: a small CNN from scratch (:func:`tlcourse.transfer_baselines.scratch_cnn`);
 * ``frozen``: the frozen backbone + a linear head (the recipe of
-  :func:`tlcourse.baselines.frozen_linear`: head trained on cached features);
+  :func:`tlcourse.transfer_baselines.frozen_linear`: head trained on cached features);
 * ``fine_tuned``: that same frozen model, then its top block fine-tuned
-  (:func:`fine_tuned`), so ``frozen`` and ``fine_tuned`` are a paired comparison.
+  (:func:`tlcourse.curves_sweep.fine_tuned`), so ``frozen`` and ``fine_tuned`` are a paired comparison.
 
 The sweep takes minutes, so the course ships its result in
 ``data/results/curvas_aprendizaje.csv`` (plus a provenance file naming the backbone it
 was computed with). ``learning_curves()`` reads it; ``learning_curves(recompute=True)``
-re-runs the sweep with the committed backbone and rewrites both files.
+re-runs the sweep with the committed backbone and rewrites both files. The sweep itself
+(training code) is build side, :mod:`tlcourse.curves_sweep`, imported only to recompute:
+this module reads, tabulates and plots, and ships to students.
 
 :func:`condition_comparison` does the same for one budget (``k = 20``) in both conditions,
 *catálogo* and *campo* (notebook 03's comparison), shipped in
@@ -23,18 +25,12 @@ re-runs the sweep with the committed backbone and rewrites both files.
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from . import baselines, data
-from .backbone import TOP_BLOCK, to_model_input
+from .contract import TOP_BLOCK, sha256_file
 
 KS = data.SUBSET_SIZES  #: (5, 10, 20, 50, 100)
 METHODS = ("pixels", "scratch", "frozen", "fine_tuned")
@@ -64,12 +60,6 @@ FINE_TUNE_EPOCHS = 10
 BATCH_SIZE = 32
 
 
-def _tf():  # type: ignore[no-untyped-def]
-    from ._env import import_tensorflow_quietly
-
-    return import_tensorflow_quietly()
-
-
 def results_dir() -> Path:
     """``data/results`` of the course repository."""
     from .paths import data_dir
@@ -93,103 +83,23 @@ def comparison_provenance_path() -> Path:
     return results_dir() / COMPARISON_PROVENANCE_FILE
 
 
-# --------------------------------------------------------------------------------------
-# Fine-tuning
-# --------------------------------------------------------------------------------------
-def unfreeze_top_block(backbone, prefix: str = TOP_BLOCK):  # type: ignore[no-untyped-def]
-    """Only the layers named ``prefix*`` train; BatchNormalization layers stay frozen."""
-    tf = _tf()
-    backbone.trainable = True
-    for layer in backbone.layers:
-        is_bn = isinstance(layer, tf.keras.layers.BatchNormalization)
-        layer.trainable = layer.name.startswith(prefix) and not is_bn
-    return backbone
-
-
-def fine_tuned(k: int, condition: data.Condition = "campo", seed: int = SEED,
-               epochs: int = FINE_TUNE_EPOCHS, factor: float = FINE_TUNE_FACTOR,
-               backbone: Any = None, verbose: int = 0,
-               head_epochs: int = baselines.HEAD_EPOCHS) -> dict[str, float]:
-    """Frozen backbone + linear head, then the top block fine-tuned; both test accuracies.
-
-    1. Features of the ``k``-per-class subset from the frozen backbone (inference mode),
-       a ``Dense`` softmax head trained on them exactly as
-       :func:`tlcourse.baselines.train_linear_head` does (Adam 1e-2, ``head_epochs`` epochs).
-    2. The head on top of the backbone called with ``training=False``; only the top block's
-       convolution unfrozen (BatchNormalization stays frozen), recompiled with Adam at
-       ``HEAD_LEARNING_RATE / factor``, trained ``epochs`` more epochs.
-
-    Returns ``{"frozen": accuracy after step 1, "fine_tuned": accuracy after step 2}``.
-    ``backbone``: a ``tf_keras`` model (modified in place) or ``None`` for the committed
-    Keras file (:func:`tlcourse.hub.load_keras_backbone`).
-    """
-    tf = _tf()
-    if backbone is None:
-        from . import hub as course_hub
-
-        backbone = course_hub.load_keras_backbone()
-    x_train, y_train = data.target_subset(k, condition)
-    x_test, y_test = data.load_task("target", "test", condition)
-    inputs_train, inputs_test = to_model_input(x_train), to_model_input(x_test)
-
-    backbone.trainable = False
-    features = backbone.predict(inputs_train, batch_size=500, verbose=0)
-    head = baselines.train_linear_head(features, y_train, seed=seed, epochs=head_epochs)
-    dense = head.layers[-1]
-    inputs = tf.keras.Input(inputs_train.shape[1:])
-    model = tf.keras.Model(inputs, dense(backbone(inputs, training=False)))
-
-    def accuracy() -> float:
-        probs = model.predict(inputs_test, batch_size=500, verbose=0)
-        return float(np.mean(np.argmax(probs, axis=1) == y_test))
-
-    frozen = accuracy()
-    unfreeze_top_block(backbone)
-    tf.keras.utils.set_random_seed(seed)
-    model.compile(tf.keras.optimizers.Adam(HEAD_LEARNING_RATE / factor),
-                  "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(inputs_train, y_train, epochs=epochs, batch_size=BATCH_SIZE, verbose=verbose)
-    return {"frozen": frozen, "fine_tuned": accuracy()}
-
-
-# --------------------------------------------------------------------------------------
-# The sweep
-# --------------------------------------------------------------------------------------
-def compute(ks: Iterable[int] = KS, condition: data.Condition = "campo", seed: int = SEED,
-            verbose: int = 1, head_epochs: int = baselines.HEAD_EPOCHS):  # type: ignore[no-untyped-def]
-    """Run the four methods for every ``k``; a long DataFrame ``k, method, accuracy, seconds``."""
-    import pandas as pd
-
-    from . import hub as course_hub
-
-    rows = []
-
-    def add(k: int, method: str, accuracy: float, seconds: float) -> None:
-        rows.append({"k": int(k), "method": method, "accuracy": round(float(accuracy), 4),
-                     "seconds": round(float(seconds), 1)})
-        if verbose:
-            print(f"k={k:3d}  {METHOD_NAMES_ES[method]:32s} {accuracy:.4f}  ({seconds:.1f} s)", flush=True)
-
-    for k in ks:
-        start = time.perf_counter()
-        add(k, "pixels", baselines.pixels_logistic(k, condition), time.perf_counter() - start)
-        start = time.perf_counter()
-        add(k, "scratch", baselines.scratch_cnn(k, condition, seed=seed), time.perf_counter() - start)
-        start = time.perf_counter()
-        pair = fine_tuned(k, condition, seed=seed, backbone=course_hub.load_keras_backbone(),
-                          head_epochs=head_epochs)
-        seconds = time.perf_counter() - start
-        add(k, "frozen", pair["frozen"], seconds)
-        add(k, "fine_tuned", pair["fine_tuned"], seconds)
-    return pd.DataFrame(rows, columns=["k", "method", "accuracy", "seconds"])
-
-
 def backbone_sha256() -> str:
     """sha256 of the committed Keras backbone file (the curves' provenance)."""
-    from . import backbone as bb
     from . import hub as course_hub
 
-    return bb.sha256_file(course_hub.keras_backbone_path())
+    return sha256_file(course_hub.keras_backbone_path())
+
+
+def _sweep():  # type: ignore[no-untyped-def]
+    """The build-side sweep module, or a Spanish error where it is not installed (student kit)."""
+    try:
+        from . import curves_sweep
+    except ImportError as error:
+        raise ImportError(
+            "Recalcular los resultados entrena varios modelos y solo está disponible en el "
+            "repositorio completo del curso (módulo tlcourse.curves_sweep). Aquí usa los "
+            "resultados guardados: llama a la función sin recompute=True.") from error
+    return curves_sweep
 
 
 def learning_curves(recompute: bool = False, ks: Iterable[int] = KS, condition: data.Condition = "campo",
@@ -211,32 +121,17 @@ def learning_curves(recompute: bool = False, ks: Iterable[int] = KS, condition: 
         return pd.read_csv(path)
     ks = tuple(ks)
     start = time.perf_counter()
-    table = compute(ks, condition, verbose=verbose)
+    sweep = _sweep()
+    table = sweep.compute(ks, condition, verbose=verbose)
     seconds = time.perf_counter() - start
     if save if save is not None else True:
         path.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(path, index=False)
-        _write_provenance(provenance_path(), "tlcourse.curves.learning_curves(recompute=True)",
+        sweep.write_provenance(provenance_path(), "tlcourse.curves.learning_curves(recompute=True)",
                           seconds, condition=condition, ks=list(ks))
     if verbose:
         print(f"Curvas calculadas en {seconds:.0f} s.", flush=True)
     return table
-
-
-def _write_provenance(path: Path, command: str, seconds: float, **settings: Any) -> None:
-    """A JSON note next to shipped results: command, settings, backbone checksum, machine."""
-    tf = _tf()
-    provenance = {
-        "command": command, **settings, "seed": SEED,
-        "backbone_file": "hub/tlcourse_backbone.h5", "backbone_sha256": backbone_sha256(),
-        "fine_tune": {"head_learning_rate": HEAD_LEARNING_RATE, "factor": FINE_TUNE_FACTOR,
-                      "epochs": FINE_TUNE_EPOCHS, "batch_size": BATCH_SIZE, "top_block": TOP_BLOCK},
-        "total_seconds": round(seconds, 1),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version(), "tensorflow": tf.__version__},
-        "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-    }
-    path.write_text(json.dumps(provenance, indent=1) + "\n")
 
 
 def condition_comparison(recompute: bool = False, k: int = COMPARISON_K, save: bool | None = None,
@@ -258,10 +153,11 @@ def condition_comparison(recompute: bool = False, k: int = COMPARISON_K, save: b
                 f"Falta {path}. Restáuralo con `git checkout -- data/results/` o recalcúlalo con "
                 "`tlcourse.curves.condition_comparison(recompute=True)`.")
         return pd.read_csv(path)
+    sweep = _sweep()
     start = time.perf_counter()
     parts = []
     for condition in CONDITIONS:
-        part = compute([k], condition, verbose=verbose, head_epochs=head_epochs)
+        part = sweep.compute([k], condition, verbose=verbose, head_epochs=head_epochs)
         part.insert(0, "condition", condition)
         parts.append(part)
     table = pd.concat(parts, ignore_index=True)
@@ -269,7 +165,7 @@ def condition_comparison(recompute: bool = False, k: int = COMPARISON_K, save: b
     if save if save is not None else True:
         path.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(path, index=False)
-        _write_provenance(comparison_provenance_path(), "tlcourse.curves.condition_comparison(recompute=True)",
+        sweep.write_provenance(comparison_provenance_path(), "tlcourse.curves.condition_comparison(recompute=True)",
                           seconds, conditions=list(CONDITIONS), k=k, head_epochs=head_epochs)
     return table
 

@@ -20,6 +20,7 @@ from typing import Literal
 
 import numpy as np
 
+from .contract import read_checksums, sha256_file
 from .paths import data_dir
 
 Split = Literal["train", "test"]
@@ -59,23 +60,10 @@ class DataError(RuntimeError):
     """A course data file is missing or corrupt."""
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def expected_checksums(folder: Path | None = None) -> dict[str, str]:
     """Read ``fashion-mnist/SHA256SUMS``: file name -> sha256."""
     folder = folder or data_dir() / "fashion-mnist"
-    sums = {}
-    for line in (folder / "SHA256SUMS").read_text().splitlines():
-        if line.strip():
-            digest, name = line.split()
-            sums[name.lstrip("*")] = digest
-    return sums
+    return read_checksums(folder / "SHA256SUMS")
 
 
 def verify(folder: Path | None = None) -> dict[str, str]:
@@ -96,7 +84,7 @@ def verify(folder: Path | None = None) -> dict[str, str]:
             raise DataError(
                 f"Falta el archivo de datos {path} (sha256 esperado {expected[name]}). {restore}"
             )
-        actual = _sha256(path)
+        actual = sha256_file(path)
         if actual != expected[name]:
             raise DataError(
                 f"El archivo de datos {path} está dañado: su sha256 es {actual} y debería ser "
@@ -129,7 +117,7 @@ def seed_keras_cache() -> list[Path]:
         target.mkdir(parents=True, exist_ok=True)
         for name in FILES.values():
             dest = target / name
-            if not dest.is_file() or _sha256(dest) != expected[name]:
+            if not dest.is_file() or sha256_file(dest) != expected[name]:
                 shutil.copyfile(source / name, dest)
     return targets
 

@@ -115,3 +115,16 @@ def run(verbose: bool = True) -> dict:
     if verbose:
         print("Todo listo.")
     return {c.name: c.detail for c in checks}
+
+
+def main() -> int:
+    """``python -m tlcourse.doctor``: the report; exit status 1 if something is broken."""
+    try:
+        run(verbose=True)
+    except SetupError:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

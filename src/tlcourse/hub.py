@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import io
 import json
 import os
@@ -46,7 +45,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from . import backbone as _bb
+from . import contract as _c
+from .paths import data_dir
 
 BACKBONE_ENV = "TLCOURSE_BACKBONE"
 DEFAULT_PORT = 8765
@@ -100,27 +100,27 @@ ONLINE_BACKBONES: dict[str, tuple[str, int, int]] = {
 
 def hub_dir() -> Path:
     """The folder with the committed course models (``data/hub``)."""
-    return _bb.default_out_dir()
+    return data_dir() / _c.HUB_FOLDER
 
 
 def local_handle() -> str:
     """Path of the committed SavedModel: a valid ``hub.KerasLayer`` handle."""
-    return str(hub_dir() / _bb.SAVEDMODEL_DIR)
+    return str(hub_dir() / _c.SAVEDMODEL_DIR)
 
 
 def keras_backbone_path() -> Path:
     """Path of the committed Keras (HDF5) file of the backbone, for layer-level fine-tuning."""
-    return hub_dir() / _bb.KERAS_FILE
+    return hub_dir() / _c.KERAS_FILE
 
 
-def course_url(base: str, name: str = _bb.MODEL_NAME, version: str = _bb.MODEL_VERSION) -> str:
+def course_url(base: str, name: str = _c.MODEL_NAME, version: str = _c.MODEL_VERSION) -> str:
     """Handle of a course model on a classroom server: ``<base>/models/<name>/<version>``."""
     return f"{base.rstrip('/')}/models/{name}/{version}"
 
 
 def _local_spec(handle: str, source: str) -> BackboneSpec:
-    return BackboneSpec(name=_bb.MODEL_NAME, handle=handle, image_size=_bb.IMAGE_SIZE,
-                        input_range=COURSE_INPUT, feature_dim=_bb.FEATURE_DIM, source=source)
+    return BackboneSpec(name=_c.MODEL_NAME, handle=handle, image_size=_c.IMAGE_SIZE,
+                        input_range=COURSE_INPUT, feature_dim=_c.FEATURE_DIM, source=source)
 
 
 def backbone_spec(setting: str | None = None) -> BackboneSpec:
@@ -171,11 +171,11 @@ def verify_backbone(folder: Path | None = None) -> dict[str, str]:
     Raises :class:`BackboneFilesError` naming the missing or corrupt file.
     """
     folder = Path(folder) if folder else hub_dir()
-    manifest = folder / _bb.MANIFEST_FILE
+    manifest = folder / _c.MANIFEST_FILE
     if not manifest.is_file():
         raise BackboneFilesError(f"Falta el manifiesto del backbone {manifest}. {_RESTORE}")
-    entries = _bb.read_manifest(folder)
-    required = [_bb.KERAS_FILE, _bb.HEAD_FILE, f"{_bb.SAVEDMODEL_DIR}/saved_model.pb"]
+    entries = _c.read_manifest(folder)
+    required = [_c.KERAS_FILE, _c.HEAD_FILE, f"{_c.SAVEDMODEL_DIR}/saved_model.pb"]
     for name in required:
         if name not in entries:
             raise BackboneFilesError(f"El manifiesto {manifest} no lista {name}. {_RESTORE}")
@@ -183,7 +183,7 @@ def verify_backbone(folder: Path | None = None) -> dict[str, str]:
         path = folder / name
         if not path.is_file():
             raise BackboneFilesError(f"Falta el archivo del backbone {path}. {_RESTORE}")
-        actual = _bb.sha256_file(path)
+        actual = _c.sha256_file(path)
         if actual != expected:
             raise BackboneFilesError(
                 f"El archivo del backbone {path} está dañado: su sha256 es {actual} y el "
@@ -194,7 +194,7 @@ def verify_backbone(folder: Path | None = None) -> dict[str, str]:
 def backbone_metrics(folder: Path | None = None) -> dict[str, Any]:
     """The build's ``metrics.json`` (accuracies, transfer table, timings)."""
     folder = Path(folder) if folder else hub_dir()
-    return json.loads((folder / _bb.METRICS_FILE).read_text())
+    return json.loads((folder / _c.METRICS_FILE).read_text())
 
 
 def describe_backbone(folder: Path | None = None) -> str:
@@ -206,8 +206,8 @@ def describe_backbone(folder: Path | None = None) -> str:
         accuracy = f"; exactitud en la tarea fuente {acc['campo']:.3f} (campo)"
     except (OSError, KeyError, ValueError):
         accuracy = ""
-    return (f"{_bb.MODEL_NAME} v{_bb.MODEL_VERSION}: SavedModel + {_bb.KERAS_FILE}, "
-            f"{_bb.FEATURE_DIM} características, entrada {COURSE_INPUT}{accuracy}; "
+    return (f"{_c.MODEL_NAME} v{_c.MODEL_VERSION}: SavedModel + {_c.KERAS_FILE}, "
+            f"{_c.FEATURE_DIM} características, entrada {COURSE_INPUT}{accuracy}; "
             f"sha256 verificado ({len(entries)} archivos)")
 
 
@@ -232,7 +232,7 @@ def load_source_head(folder: Path | None = None):  # type: ignore[no-untyped-def
     backbone to get the pretraining classifier back.
     """
     tf, _ = _tf_and_hub()
-    path = (Path(folder) if folder else hub_dir()) / _bb.HEAD_FILE
+    path = (Path(folder) if folder else hub_dir()) / _c.HEAD_FILE
     if not path.is_file():
         raise BackboneFilesError(f"Falta el archivo del backbone {path}. {_RESTORE}")
     return tf.keras.models.load_model(path, compile=False)
@@ -255,12 +255,17 @@ def _tf_and_hub():  # type: ignore[no-untyped-def]
     return tf, tensorflow_hub
 
 
-def cache_folder(handle: str) -> Path:
-    """Where tensorflow_hub caches a compressed URL handle: ``$TFHUB_CACHE_DIR/sha1(handle)``."""
-    _tf_and_hub()
-    from tensorflow_hub import resolver
+def _hub_cache_folder(handle: str) -> Path:
+    """The folder where tensorflow_hub itself caches the compressed URL ``handle``.
 
-    return Path(resolver.tfhub_cache_dir(use_temp=True)) / hashlib.sha1(handle.encode("utf8")).hexdigest()
+    Asked of tensorflow_hub's own resolver (the function its downloader calls, pinned
+    tensorflow-hub 0.16.1), so this module checks exactly the folder hub writes. Private
+    on purpose: notebook 05 asks students to work this location out themselves.
+    """
+    _tf_and_hub()
+    from tensorflow_hub import compressed_module_resolver
+
+    return Path(compressed_module_resolver._module_dir(handle))
 
 
 def _cache_problem(folder: Path) -> str | None:
@@ -276,7 +281,7 @@ def _cache_problem(folder: Path) -> str | None:
             path = folder / name.strip()
             if not path.is_file():
                 return f"falta {name.strip()}"
-            if _bb.sha256_file(path) != digest:
+            if _c.sha256_file(path) != digest:
                 return f"{name.strip()} no coincide con su sha256"
     return None
 
@@ -325,7 +330,7 @@ def resolve(handle: str) -> str:
                 f"o usa backbone_spec().handle.")
         return str(folder)
     _, hub = _tf_and_hub()
-    folder = cache_folder(handle)
+    folder = _hub_cache_folder(handle)
     for attempt in (1, 2):
         _remove_stale_lock(folder)
         try:
@@ -403,7 +408,7 @@ def make_archive(saved_model_dir: Path) -> bytes:
     """
     root = Path(saved_model_dir)
     files = sorted(p for p in root.rglob("*") if p.is_file())
-    manifest = "".join(f"{_bb.sha256_file(p)}  {p.relative_to(root).as_posix()}\n" for p in files)
+    manifest = "".join(f"{_c.sha256_file(p)}  {p.relative_to(root).as_posix()}\n" for p in files)
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz:
         with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
@@ -446,7 +451,7 @@ class HubServer:
         """Total number of ``.tar.gz`` archives served."""
         return sum(self.archive_counts.values())
 
-    def handle(self, name: str = _bb.MODEL_NAME, version: str = _bb.MODEL_VERSION) -> str:
+    def handle(self, name: str = _c.MODEL_NAME, version: str = _c.MODEL_VERSION) -> str:
         """The TF Hub handle of a served model."""
         return course_url(self.url, name, version)
 
