@@ -100,21 +100,3 @@ def reference_loss(outputs: Any, labels: Any, kind: str) -> float:
         log_p = np.log(np.clip(values, 1e-7, 1.0))
     return float(-np.mean(log_p[np.arange(len(values)), np.asarray(labels, dtype=int)]))
 
-
-def __getattr__(name: str) -> Any:
-    """``transfer.accuracy`` for notebook 03's tests, from the grading side.
-
-    The accuracy of outputs against labels is what notebooks 03 and 04 ask students to
-    write (``exactitud``), so it is not part of the course side: it lives in
-    :mod:`tlcourse.hidden_test_helpers`, which the student kit does not ship. Notebook 03's
-    test cells still call ``transfer.accuracy``; in the full repository this resolves it
-    for them until they compute it themselves (then delete this function).
-    """
-    if name == "accuracy":
-        try:
-            from .hidden_test_helpers import accuracy
-        except ImportError:  # the student kit: no grading side
-            pass
-        else:
-            return accuracy
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
