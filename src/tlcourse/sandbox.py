@@ -82,6 +82,8 @@ FILE_SIZE_LIMIT_MB = 1024
 #: Size of the private /tmp (tmpfs, held in memory): caches of Keras (~30 MB) and TF-Hub
 #: (a few MB for the course backbone) fit many times over.
 TMP_SIZE_MB = 512
+#: Size of the private /dev/shm (shared memory of multiprocessing/joblib; counts as memory).
+SHM_SIZE_MB = 256
 
 #: Where the kernel's home is inside the sandbox (private /tmp).
 HOME = "/tmp/home"
@@ -232,6 +234,9 @@ def bwrap_command(command: list[str], workdir: Path, rundir: Path, limits: Limit
             mounts.add("--ro-bind", path, path)
     mounts.add("--proc", "", "/proc")
     mounts.add("--dev", "", "/dev")
+    # POSIX semaphores and shared memory (multiprocessing, joblib via scikit-learn) need a
+    # writable /dev/shm; without it joblib warns on stderr, and stderr zeroes a graded cell.
+    mounts.add("--tmpfs", "", "/dev/shm", "--perms", "1777", "--size", str(SHM_SIZE_MB * 1024 * 1024))
     tmp_options = ["--perms", "1777"] + (["--size", str(limits.tmp_mb * 1024 * 1024)] if limits.tmp_mb > 0 else [])
     mounts.add("--tmpfs", "", "/tmp", *tmp_options)
     # The tmpfs hides anything below /tmp mounted before it: host folders come after.
