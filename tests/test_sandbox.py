@@ -69,6 +69,17 @@ def test_the_command_shows_the_kernel_only_what_it_needs(tmp_path):
     assert command.index("/tmp") < command.index(str(work.resolve()))
 
 
+def test_a_kernel_sees_only_the_student_side_of_the_package(tmp_path):
+    staged = sandbox.stage_kernel_package(tmp_path)
+    names = {p.stem for p in staged.iterdir()}
+    assert names == set(sandbox.kernel_modules()) and {"evidence", "hidden_test_helpers"} <= names
+    assert not names & {"judging", "verdicts", "grading", "classgrade", "backbone", "kit"}
+    command = sandbox.bwrap_command(["python"], tmp_path, tmp_path, package=staged)
+    binds = [command[i:i + 3] for i, arg in enumerate(command) if arg == "--ro-bind"]
+    assert ["--ro-bind", str(staged.resolve()), str(sandbox.package_dir())] in binds
+    assert not any(b[1] == str(sandbox.package_dir()) for b in binds)  # the real package is not bound
+
+
 def test_grading_kernels_are_sandboxed_unless_told_otherwise():
     from traitlets.config import Config
 
@@ -301,7 +312,10 @@ def hostile(tmp_path_factory):
     read = [str(repo / "solutions"), str(repo / "solutions" / A / f"{A}.ipynb"), str(repo / "tests"),
             str(repo / "grader_config.py"), str(repo / "gradebook.db"), str(home_secret),
             str(Path.home()), str(out / "gradebook.db"), str(out / "submitted"),
-            str(out / "autograded"), str(root / "in"), "/etc/shadow"]
+            str(out / "autograded"), str(root / "in"), "/etc/shadow",
+            # the judges and the grader: the kernel sees only the student side of the package
+            str(repo / "src" / "tlcourse" / "judges"), str(repo / "src" / "tlcourse" / "judging.py"),
+            str(repo / "src" / "tlcourse" / "verdicts.py"), str(repo / "src" / "tlcourse" / "backbone.py")]
     write = [str(repo / "src" / "tlcourse" / "hackeo.py"), str(repo / "solutions" / "hackeo.txt"),
              str(repo / "data" / "hackeo.txt"), str(out / "hackeo.txt"), "../hackeo.txt",
              "../../../gradebook.db", f"/tmp/{MARK}-afuera.txt"]

@@ -14,8 +14,9 @@ instead:
   anything, the host's loopback included; a server a notebook starts on its own
   ``127.0.0.1`` still works), IPC and UTS.
 * **A read-only view of only what the notebook needs**: the system (``/usr``, ``/etc``...),
-  the Python installation and virtual environment, the course package ``src/tlcourse``
-  and ``data/``. Nothing else of the repository (no ``solutions/``), no course root of
+  the Python installation and virtual environment, ``data/`` and the student side of the
+  course package (:func:`kernel_modules`: the kit's modules plus what test cells use; no
+  judge, grader or build code). Nothing else of the repository (no ``solutions/``), no course root of
   the grader (gradebook, ``submitted/``, other students' ``autograded/``), no home folder.
 * **Private writable places**: the kernel's working folder (nbgrader runs a notebook in
   ``autograded/<student>/<assignment>/``; only that folder is bound, nothing above it) and
@@ -151,10 +152,28 @@ def package_dir() -> Path:
     return Path(__file__).resolve().parent
 
 
-def _read_only_paths() -> list[Path]:
+def kernel_modules() -> tuple[str, ...]:
+    """Modules of ``tlcourse`` a submission's kernel sees: the student side (the kit's list),
+    plus what the in-kernel test cells and probes use (``evidence``, ``hidden_test_helpers``).
+    Never the judges, the grader or the build side."""
+    from .kit import STUDENT_MODULES
+
+    return (*STUDENT_MODULES, "evidence", "hidden_test_helpers")
+
+
+def stage_kernel_package(folder: Path) -> Path:
+    """A copy of the package holding only :func:`kernel_modules`, to bind in its place."""
+    staged = Path(folder) / "tlcourse"
+    staged.mkdir(parents=True, exist_ok=True)
+    for name in kernel_modules():
+        shutil.copyfile(package_dir() / f"{name}.py", staged / f"{name}.py")
+    return staged
+
+
+def _read_only_paths(package: bool = True) -> list[Path]:
     from .paths import data_dir
 
-    paths = [Path(sys.base_prefix), Path(sys.prefix), package_dir(), data_dir()]
+    paths = [Path(sys.base_prefix), Path(sys.prefix), *([package_dir()] if package else []), data_dir()]
     executable = Path(sys.executable).resolve()
     if not any(executable.is_relative_to(p.resolve()) for p in paths):
         paths.append(executable.parent)
@@ -218,13 +237,15 @@ def _keras_cache(mounts: _Mounts) -> None:
 
 def bwrap_command(command: list[str], workdir: Path, rundir: Path, limits: Limits = Limits(),
                   uid: int | None = None, extra_env: dict[str, str] | None = None,
-                  read_only: tuple[Path, ...] = ()) -> list[str]:
+                  read_only: tuple[Path, ...] = (), package: Path | None = None) -> list[str]:
     """The full command that runs ``command`` in a sandbox.
 
     ``workdir`` (the kernel's working folder) and ``rundir`` (connection file and ipc
     sockets) are the only writable folders of the host it sees; both are bound at their own
-    paths, and so are the ``read_only`` folders (read-only). ``uid`` is the user inside when
-    running as root (default :func:`sandbox_uid`).
+    paths, and so are the ``read_only`` folders (read-only). ``package``, when given, is
+    shown read-only in place of the ``tlcourse`` package (a kernel gets
+    :func:`stage_kernel_package`; the judge, the whole package). ``uid`` is the user inside
+    when running as root (default :func:`sandbox_uid`).
     """
     mounts = _Mounts()
     for path in SYSTEM_PATHS:
@@ -240,9 +261,11 @@ def bwrap_command(command: list[str], workdir: Path, rundir: Path, limits: Limit
     tmp_options = ["--perms", "1777"] + (["--size", str(limits.tmp_mb * 1024 * 1024)] if limits.tmp_mb > 0 else [])
     mounts.add("--tmpfs", "", "/tmp", *tmp_options)
     # The tmpfs hides anything below /tmp mounted before it: host folders come after.
-    for path in _read_only_paths():
+    for path in _read_only_paths(package=package is None):
         if not any(path.is_relative_to(c) for c in mounts.covered):  # e.g. Python in /usr
             mounts.add("--ro-bind", path, path)
+    if package is not None:
+        mounts.add("--ro-bind", Path(package).resolve(), package_dir())
     _keras_cache(mounts)
     for path in read_only:
         mounts.add("--ro-bind", Path(path).resolve(), Path(path).resolve())
@@ -352,7 +375,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         command = super().format_kernel_cmd(extra_arguments)
         if privileged():  # written 0600 by jupyter_client: the kernel's user must read it
             os.chown(self.connection_file, self._uid, self._uid)
-        return bwrap_command(command, self._workdir, self._rundir, self.limits(), uid=self._uid)
+        package = stage_kernel_package(self._rundir / "paquete")  # no judge, no grader inside
+        return bwrap_command(command, self._workdir, self._rundir, self.limits(), uid=self._uid,
+                             package=package)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
