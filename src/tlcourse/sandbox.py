@@ -162,10 +162,11 @@ def kernel_modules() -> tuple[str, ...]:
 
 
 def stage_kernel_package(folder: Path) -> Path:
-    """A copy of the package holding only :func:`kernel_modules`, to bind in its place."""
+    """A copy of the package holding only :func:`kernel_modules` (and :data:`LAUNCHER`, which
+    starts the kernel inside), to bind in its place."""
     staged = Path(folder) / "tlcourse"
     staged.mkdir(parents=True, exist_ok=True)
-    for name in kernel_modules():
+    for name in (*kernel_modules(), LAUNCHER.stem):
         shutil.copyfile(package_dir() / f"{name}.py", staged / f"{name}.py")
     return staged
 
