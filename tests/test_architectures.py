@@ -10,7 +10,7 @@ from tlcourse import _env, architectures
 tf = _env.import_tensorflow_quietly()
 layers = tf.keras.layers
 
-# The checked facts (shared/reference/cnn_evolution_facts.md) the notebook quotes.
+# The checked facts the notebook quotes (primary sources in data/cnn_evolution.md).
 FACTS = {
     "VGG16": 138_357_544,
     "ResNet50": 25_636_712,

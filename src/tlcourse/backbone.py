@@ -1,6 +1,6 @@
 """The course backbone: a small CNN pretrained on the source task, published in TF Hub format.
 
-Pretraining follows ``DESIGN.md`` ("The course hub backbone"): Fashion-MNIST classes 0-4
+Pretraining (the course design of the hub backbone): Fashion-MNIST classes 0-4
 (all their training images) in the *campo* condition, with a fresh random placement of
 every item each epoch (:func:`tlcourse.data.random_campo`) as data augmentation, fixed
 seeds and a Keras progress bar. The trained feature extractor is exported as
