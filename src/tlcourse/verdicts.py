@@ -158,7 +158,7 @@ class ApplyVerdicts(NbGraderPreprocessor):
         from . import sandbox
 
         # A uid of its own (not the kernel's), a read-only view of the evidence, no network.
-        uid = sandbox.sandbox_uid() + 1 if sandbox.sandbox_uid() < 199999 else 100000
+        uid = 100000 + (sandbox.sandbox_uid() - 100000 + 1) % 100000  # the next uid of the range
         return sandbox.bwrap_command(command, workdir=scratch, rundir=scratch, uid=uid,
                                      read_only=(Path(state["folder"]),))
 
