@@ -15,32 +15,11 @@ import json
 import numpy as np
 import pytest
 
-from tlcourse import classgrade, evidence, grading, judging
+from hostile import HONEST, KERNEL_TRICKS, earned, flagged, grade_hostile, hostile_notebook
+from tlcourse import evidence, judging
 
 #: (assignment, first answer cell) of the notebooks the tricks are tried on.
 NOTEBOOKS = {"00_entorno": "ej1_resumen_datos", "01_evolucion_cnn": "ej1_cargar_tabla"}
-
-#: Tricks that work on any notebook: they change how the kernel runs later cells.
-KERNEL_TRICKS = {
-    # every later cell becomes `pass`
-    "transformador_entrada": "get_ipython().input_transformers_cleanup.append(lambda lineas: ['pass\\n'])",
-    # every later cell runs inside try/except: errors vanish
-    "transformador_ast": (
-        "import ast\n"
-        "class Tragar(ast.NodeTransformer):\n"
-        "    def visit_Module(self, nodo):\n"
-        "        manejador = ast.ExceptHandler(type=ast.Name('BaseException', ast.Load()), name=None, body=[ast.Pass()])\n"
-        "        nodo.body = [ast.Try(body=nodo.body or [ast.Pass()], handlers=[manejador], orelse=[], finalbody=[])]\n"
-        "        return ast.fix_missing_locations(nodo)\n"
-        "get_ipython().ast_transformers.append(Tragar())\n"
-    ),
-    # errors are never shown, so no error output is recorded
-    "sin_tracebacks": ("ip = get_ipython()\n"
-                       "ip.showtraceback = lambda *a, **k: None\n"
-                       "ip._showtraceback = lambda *a, **k: None\n"),
-    # a custom exception handler swallows every error
-    "manejador_excepciones": "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)",
-}
 
 #: Tricks aimed at one notebook's tests: lying objects, rebound checks, forged evidence.
 NOTEBOOK_TRICKS = {
@@ -86,18 +65,10 @@ def hostile(tmp_path_factory):
     """Every trick and one honest student, autograded in one scratch course per notebook."""
     graded = {}
     for assignment, first_answer in NOTEBOOKS.items():
-        course = grading.ScratchCourse(tmp_path_factory.mktemp(assignment), [assignment])
-        students = {name: code for (a, name), code in _cases().items() if a == assignment}
-        for student, code in [*students.items(), ("honesta", None)]:
-            if code is None:
-                notebook = grading.submission(assignment)
-            else:
-                notebook = grading.read_notebook(grading.release_path(assignment))
-                grading.cells_by_id(notebook)[first_answer].source = code
-            course.submit(student, assignment, notebook)
-            scores = course.autograde(student, assignment)
-            path = course.root / "autograded" / student / assignment / f"{assignment}.ipynb"
-            graded[(assignment, student)] = (scores, classgrade.incidents_in(path))
+        students = {name: hostile_notebook(assignment, first_answer, code)
+                    for (a, name), code in _cases().items() if a == assignment}
+        for student, result in grade_hostile(tmp_path_factory.mktemp(assignment), assignment, students).items():
+            graded[(assignment, student)] = result
     return graded
 
 
@@ -105,15 +76,14 @@ def hostile(tmp_path_factory):
 @pytest.mark.parametrize("case", sorted(_cases()), ids="/".join)
 def test_each_trick_earns_nothing_and_is_reported(hostile, case):
     scores, incidents = hostile[case]
-    autograded = {g: s for g, s in scores.items() if not g.startswith("manual_")}
-    assert autograded and sum(s.score for s in autograded.values()) == 0, {g: s.score for g, s in scores.items()}
-    assert any(kind == "manipulacion" for _, kind, _ in incidents), incidents
+    assert scores and earned(scores) == 0, {g: s.score for g, s in scores.items()}
+    assert flagged(incidents), incidents
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("assignment", sorted(NOTEBOOKS))
 def test_an_honest_student_beside_them_keeps_full_marks_unflagged(hostile, assignment):
-    scores, incidents = hostile[(assignment, "honesta")]
+    scores, incidents = hostile[(assignment, HONEST)]
     assert all(s.full for g, s in scores.items() if not g.startswith("manual_")) and incidents == []
 
 
