@@ -36,3 +36,28 @@ def pytest_generate_tests(metafunc):
     """``corpus_entry``: every submission of the module's grader corpus (tests/grader_corpus.py)."""
     if "corpus_entry" in metafunc.fixturenames:
         metafunc.parametrize("corpus_entry", sorted(metafunc.module.CORPUS))
+
+
+#: Test modules that take longest (each grades whole corpora or classes), longest first, from
+#: `pytest --durations` of the whole suite. `make test` runs pytest-xdist with `--dist loadfile
+#: --no-loadscope-reorder`, which hands modules to the two workers in collection order: putting
+#: the longest first (longest-processing-time scheduling) lets the short ones fill the end,
+#: instead of one long module starting last while the other worker idles.
+LONGEST_FIRST = (
+    "test_nb03_", "test_classgrade", "test_nb06_", "test_nb05_", "test_nb04_", "test_verdicts",
+    "test_grading_damaged", "test_nb02_", "test_dask", "test_postgres", "test_browser",
+    "test_nb01_", "test_selfcheck", "test_sandbox", "test_manual_grading", "test_nb00_",
+)
+
+
+def _module_rank(name: str, has_slow: bool) -> tuple[int, int]:
+    for position, prefix in enumerate(LONGEST_FIRST):
+        if name.startswith(prefix):
+            return (0, position)
+    return (1, 0) if has_slow else (2, 0)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Order modules longest first (see LONGEST_FIRST); tests keep their order within a module."""
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: _module_rank(item.path.name, item.path in slow_modules))

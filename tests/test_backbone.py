@@ -273,6 +273,7 @@ def test_crossover_is_where_the_learning_curves_put_it(metrics):
 
 
 @pytest.mark.slow
+@pytest.mark.rebuild
 def test_transfer_check_k20_recomputed(metrics):
     from tlcourse import transfer_baselines as baselines
 
@@ -298,6 +299,7 @@ def _run_build(out: Path, *args: str, timeout: int) -> subprocess.CompletedProce
 
 
 @pytest.mark.slow
+@pytest.mark.rebuild
 def test_smoke_rebuild_exports_every_artefact(tmp_path):
     out = tmp_path / "hub"
     result = _run_build(out, "--epochs", "1", "--subset", "1500", "--no-transfer", "--quiet", timeout=600)
@@ -313,6 +315,7 @@ def test_smoke_rebuild_exports_every_artefact(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.rebuild
 def test_full_rebuild_reproduces_the_accuracy(tmp_path, metrics):
     out = tmp_path / "hub"
     result = _run_build(out, "--no-transfer", "--quiet", timeout=1200)
