@@ -128,6 +128,24 @@ def test_refreshing_the_card_keeps_weights_and_verifies(tmp_path, metrics):
         bb.refresh_card(tmp_path / "vacia")
 
 
+def test_committed_table_was_measured_with_the_current_baseline_recipe(metrics):
+    """metrics.json records the baselines' hyperparameters; changing one in code means rebuilding."""
+    from tlcourse import baselines
+
+    assert metrics["baselines"] == baselines.recipe(), (
+        "las baselines del código ya no son las que midieron la tabla de metrics.json: `make models`")
+    assert metrics["recipe"]["learning_rate"] == bb.LEARNING_RATE and metrics["recipe"]["batch_size"] == bb.BATCH_SIZE
+
+
+def test_a_metrics_file_from_an_older_build_is_refused_clearly(tmp_path, metrics):
+    copy = tmp_path / "hub"
+    shutil.copytree(HUB_DIR, copy)
+    (copy / bb.METRICS_FILE).write_text(json.dumps({k: v for k, v in metrics.items() if k != "baselines"}))
+    with pytest.raises(ValueError, match="baselines.*make models"):
+        bb.refresh_card(copy)
+    assert (copy / bb.CARD_FILE).read_text() == (HUB_DIR / bb.CARD_FILE).read_text(), "nothing rewritten"
+
+
 def test_committed_build_was_full_and_within_budget(metrics):
     assert metrics["epochs"] == bb.DEFAULT_EPOCHS
     assert metrics["train_images"] == 30000

@@ -28,6 +28,7 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -337,7 +338,7 @@ def build(out_dir: Path | None = None, epochs: int = DEFAULT_EPOCHS, subset: int
     interrupted build never leaves a half-written ``data/hub``. ``transfer`` adds the
     target-task table (pixels / scratch CNN / frozen backbone, k = 5, 20, 100) to the card.
     """
-    from . import transfer_baselines
+    from . import baselines, transfer_baselines
 
     start = time.perf_counter()
     out_dir = Path(out_dir) if out_dir else default_out_dir()
@@ -353,6 +354,7 @@ def build(out_dir: Path | None = None, epochs: int = DEFAULT_EPOCHS, subset: int
             "recipe": {"batch_size": BATCH_SIZE, "learning_rate": LEARNING_RATE,
                        "projector_dim": PROJECTOR_DIM, "rotation_weight": ROTATION_WEIGHT,
                        "blocks": [list(b) for b in BLOCKS], "pooled_blocks": POOLED_BLOCKS},
+            "baselines": baselines.recipe(),
             "train_images": subset or int(len(data.load_task("source", "train", "catalogo")[1])),
             "source_test_accuracy": {c: source_accuracy(classifier, c) for c in ("campo", "catalogo")},
             "architecture": architecture_summary(backbone),
@@ -397,6 +399,10 @@ def refresh_card(out_dir: Path | None = None) -> dict[str, Any]:
         raise FileNotFoundError(f"{out_dir / METRICS_FILE} does not exist: point --out at a built "
                                 "backbone folder, or build one with `make models`")
     metrics = json.loads((out_dir / METRICS_FILE).read_text())
+    missing = [key for key in CARD_KEYS if key not in metrics]
+    if missing:
+        raise ValueError(f"{out_dir / METRICS_FILE} lacks {', '.join(missing)} (written by an older build): "
+                         "rebuild with `make models` to record them")
     _write_card_and_manifest(out_dir, metrics)
     return metrics
 
@@ -431,14 +437,16 @@ def _transfer_rows(transfer: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
-def render_card(metrics: dict[str, Any]) -> str:
-    """``MODEL_CARD.md`` for a build, from its ``metrics.json``."""
-    from . import baselines
+#: What the card reads from ``metrics.json`` (a build records them all).
+CARD_KEYS = ("model", "version", "seed", "epochs", "recipe", "baselines", "train_images",
+             "source_test_accuracy", "architecture", "params", "feature_images_per_second",
+             "savedmodel_bytes", "keras_bytes", "pretrain_seconds", "build_seconds", "machine")
 
-    acc = metrics["source_test_accuracy"]
-    arch = "\n".join(f"| `{name}` | {shape} | {params:,} |" for name, shape, params in metrics["architecture"])
-    machine = metrics["machine"]
-    smoke = metrics["epochs"] != DEFAULT_EPOCHS or metrics["train_images"] < 30000
+
+def card_context(metrics: dict[str, Any]) -> dict[str, str]:
+    """The fields of the model card template, all from a build's ``metrics.json``."""
+    acc, machine, recipe = metrics["source_test_accuracy"], metrics["machine"], metrics["recipe"]
+    recipe_b = metrics["baselines"]
     transfer = metrics.get("transfer")
     if transfer:
         gaps = ""
@@ -449,152 +457,43 @@ def render_card(metrics: dict[str, Any]) -> str:
         transfer_text = _transfer_rows(transfer) + "\n" + gaps
     else:
         transfer_text = "_No medida en esta construcción (`--no-transfer`)._\n"
-    return f"""# Backbone del curso: `{MODEL_NAME}` versión {MODEL_VERSION}
+    smoke = metrics["epochs"] != DEFAULT_EPOCHS or metrics["train_images"] < 30000
+    return {
+        "model": metrics["model"], "version": metrics["version"],
+        "smoke_note": "**Construcción de prueba (humo): no es el modelo publicado del curso.**" if smoke else "",
+        "image_size": IMAGE_SIZE, "feature_dim": FEATURE_DIM, "top_block": TOP_BLOCK,
+        "block3_width": recipe["blocks"][-2][0], "block4_width": recipe["blocks"][-1][0],
+        "params_total": f"{metrics['params']['total']:,}",
+        "architecture_rows": "\n".join(f"| `{name}` | {shape} | {params:,} |"
+                                       for name, shape, params in metrics["architecture"]),
+        "source_names": ", ".join(data.SOURCE_NAMES_ES), "target_names": ", ".join(data.TARGET_NAMES_ES),
+        "train_images": f"{metrics['train_images']:,}",
+        "projector_dim": recipe["projector_dim"], "rotation_weight": f"{recipe['rotation_weight']:g}",
+        "learning_rate": f"{recipe['learning_rate']:g}", "batch_size": recipe["batch_size"],
+        "epochs": metrics["epochs"], "seed": metrics["seed"],
+        "acc_campo": f"{acc['campo']:.4f}", "acc_catalogo": f"{acc['catalogo']:.4f}",
+        "transfer_text": transfer_text,
+        "logistic_c": recipe_b["logistic_c"], "scratch_blocks": len(recipe_b["scratch_filters"]),
+        "scratch_filters": ", ".join(map(str, recipe_b["scratch_filters"])),
+        "scratch_learning_rate": f"{recipe_b['scratch_learning_rate']:g}",
+        "scratch_dropouts": " o ".join(f"{d:g}" for d in recipe_b["scratch_dropouts"]),
+        "scratch_patience": recipe_b["scratch_patience"],
+        "head_learning_rate": f"{recipe_b['head_learning_rate']:g}", "head_epochs": recipe_b["head_epochs"],
+        "feature_speed": f"{metrics['feature_images_per_second']:,.0f}",
+        "savedmodel_mb": f"{metrics['savedmodel_bytes'] / 1e6:.2f}", "keras_mb": f"{metrics['keras_bytes'] / 1e6:.2f}",
+        "build_seconds": f"{metrics['build_seconds']:.0f}", "pretrain_seconds": f"{metrics['pretrain_seconds']:.0f}",
+        "transfer_seconds_note": f", tabla de transferencia {metrics['transfer_seconds']:.0f} s" if transfer else "",
+        "cpus": machine["cpus"], "tensorflow": machine["tensorflow"],
+        "onednn": "activado" if machine["onednn"] == "1" else "desactivado",
+        "head_file": HEAD_FILE, "keras_file": KERAS_FILE, "savedmodel_dir": SAVEDMODEL_DIR,
+        "metrics_file": METRICS_FILE, "manifest_file": MANIFEST_FILE,
+    }
 
-Una CNN pequeña preentrenada en la **tarea fuente** del curso (Fashion-MNIST, clases 0-4,
-condición *campo*) y publicada en formato TF Hub, para usarla como extractor de
-características o ajustarla (fine-tuning) en la **tarea destino** (clases 5-9).
-{"**Construcción de prueba (humo): no es el modelo publicado del curso.**" if smoke else ""}
 
-## Uso
-
-```python
-import tlcourse
-from tlcourse import hub as course_hub
-import tensorflow as tf
-import tensorflow_hub as hub
-
-spec = course_hub.backbone_spec()          # TLCOURSE_BACKBONE: local, URL del aula o modelo online
-capa = hub.KerasLayer(spec.handle, trainable=False)   # SavedModel reutilizable de TF2
-modelo = tf.keras.Sequential([tf.keras.Input((spec.image_size, spec.image_size, 3)), capa,
-                              tf.keras.layers.Dense(5, activation="softmax")])
-keras_backbone = course_hub.load_keras_backbone()     # el mismo modelo como tf_keras (capas con nombre)
-```
-
-Servidor del aula: `python -m tlcourse.hub serve` (solo loopback; `--lan` para la red local) y
-`hub.KerasLayer("http://HOST:8765/models/{MODEL_NAME}/{MODEL_VERSION}")`.
-
-## Convención de entrada y salida
-
-- Entrada: `float32 [lote, {IMAGE_SIZE}, {IMAGE_SIZE}, 3]` con valores en `[0, 1]` (la convención
-  de imágenes de TF Hub). Las imágenes en gris `uint8` se dividen entre 255 y se replican en
-  3 canales; las de *catálogo* (28x28) se centran antes sobre fondo negro de 32x32.
-  No hay normalización adicional: no escales dos veces.
-- Salida: vector de **{FEATURE_DIM}** características: el promedio global (después de ReLU)
-  de los mapas de los dos últimos bloques, concatenados (`block3_gap` de 8x8 y `block4_gap`
-  de 4x4; {BLOCKS[-2][0]} + {BLOCKS[-1][0]} valores).
-- BatchNormalization dentro: llama al backbone con `training=False` al ajustarlo
-  (`hub.KerasLayer(..., trainable=False)` ya lo hace).
-
-## Arquitectura ({metrics["params"]["total"]:,} parámetros)
-
-Bloques Conv 3x3 (sin sesgo) - BatchNormalization - ReLU, con max-pooling entre bloques. El
-bloque superior es `{TOP_BLOCK}_*` (el que descongela el notebook 04); `features` concatena el
-promedio global de `block3` y de `block4`.
-
-| capa | salida | parámetros |
-|---|---|---|
-{arch}
-
-## Datos
-
-- Fashion-MNIST (Zalando Research, licencia MIT), archivos canónicos de `data/fashion-mnist/`.
-- Tarea fuente: clases 0-4 ({", ".join(data.SOURCE_NAMES_ES)}); {metrics["train_images"]:,} imágenes de
-  entrenamiento. Cada época coloca cada prenda en una posición aleatoria nueva de un lienzo de
-  40x40 y recorta el centro de 32x32 (condición *campo*, `tlcourse.data.random_campo`):
-  aumento de datos por traslación.
-- Evaluación: las 5000 imágenes de prueba de la tarea fuente en *campo* (colocación fija) y
-  en *catálogo* (centradas).
-
-## Receta de entrenamiento
-
-- Cabeza de preentrenamiento `source_head` (guardada en `{HEAD_FILE}`): un proyector
-  Dense({PROJECTOR_DIM})-BatchNorm-ReLU y una softmax de 5 clases. El proyector se descarta al
-  transferir: absorbe la especialización en las 5 clases fuente y deja características más
-  generales debajo (medido: unos +3 puntos con k = 20 en la tarea destino).
-- Tarea auxiliar autosupervisada (peso {ROTATION_WEIGHT:g}): en cada lote, una copia de las imágenes
-  girada 0/90/180/270 grados y una cabeza (descartada) que predice el giro. Solo usa las
-  imágenes fuente, sin etiquetas nuevas; mejora la transferencia sobre todo con k = 5.
-- Adam, tasa de aprendizaje {LEARNING_RATE:g} con decaimiento coseno a 0, lotes de {BATCH_SIZE},
-  {metrics["epochs"]} épocas, entropía cruzada; semilla {metrics["seed"]}
-  (`tf.keras.utils.set_random_seed` y generador de colocaciones de NumPy).
-- Elegida entre variantes (más épocas, más ancha, más profunda, aumentos de volteo y borrado,
-  subclases por k-means, aprendizaje contrastivo) por su exactitud de transferencia: las
-  redes que mejor se ajustan a la tarea fuente (más profundas o más épocas) transfieren peor.
-  Otras variantes (mixup, suavizado de etiquetas, zoom, más peso de la rotación, tres bloques
-  agrupados, menos épocas, decaimiento de pesos) no la mejoran más allá del ruido de
-  reentrenar (unos 0.02 con k = 20): `benchmarks/backbone_variants/`.
-
-## Métricas en la tarea fuente (backbone + cabeza de preentrenamiento)
-
-| condición | exactitud en prueba |
-|---|---|
-| *campo* | {acc["campo"]:.4f} |
-| *catálogo* | {acc["catalogo"]:.4f} |
-
-## Transferencia a la tarea destino (*campo*)
-
-Tarea destino: clases 5-9 ({", ".join(data.TARGET_NAMES_ES)}). Entrenamiento con los subconjuntos
-fijos del curso (`tlcourse.data.target_subset(k)`, k imágenes por clase); exactitud sobre las
-5000 imágenes de prueba de la tarea destino. Código: `tlcourse.baselines`.
-
-{transfer_text}
-- **Píxeles + regresión logística**: scikit-learn, multinomial, L2 con C = {baselines.LOGISTIC_C}.
-- **CNN desde cero**: {len(baselines.SCRATCH_FILTERS)} bloques Conv(3x3)-ReLU-MaxPool
-  ({", ".join(map(str, baselines.SCRATCH_FILTERS))} filtros), promedio global y softmax, sin
-  BatchNormalization (con tan pocos pasos por época sus estadísticas móviles no se
-  estabilizan); Adam {baselines.SCRATCH_LEARNING_RATE:g}. Sobre un 20 % estratificado del propio
-  conjunto de entrenamiento se eligen el dropout
-  ({" o ".join(f"{c.get('dropout', 0):g}" for c in baselines.SCRATCH_CANDIDATES)}) y el número de
-  épocas (parada temprana, paciencia {baselines.SCRATCH_PATIENCE}); después se reentrena con
-  todas las imágenes. Se eligió entre varias arquitecturas y tasas como la mejor, para que sea
-  un rival justo; nunca ve el conjunto de prueba.
-- **Backbone congelado + cabeza lineal**: características calculadas una vez (caché) y una
-  capa `Dense` softmax entrenada con Adam {baselines.HEAD_LEARNING_RATE:g} durante
-  {baselines.HEAD_EPOCHS} épocas.
-
-## Rendimiento (medido en esta construcción)
-
-- Extracción de características (`hub.KerasLayer`, lotes de 256): {metrics["feature_images_per_second"]:,.0f} imágenes/s.
-- Tamaño: SavedModel {metrics["savedmodel_bytes"] / 1e6:.2f} MB; archivo Keras {metrics["keras_bytes"] / 1e6:.2f} MB.
-- Reconstrucción completa: {metrics["build_seconds"]:.0f} s (preentrenamiento y evaluación
-  {metrics["pretrain_seconds"]:.0f} s{f', tabla de transferencia {metrics["transfer_seconds"]:.0f} s' if transfer else ''}) en
-  {machine["cpus"]} núcleos de CPU, sin GPU, TensorFlow {machine["tensorflow"]}
-  (oneDNN {"activado" if machine["onednn"] == "1" else "desactivado"}).
-
-## Cómo reconstruirlo
-
-```
-python -m tlcourse.backbone build            # o: make models  (escribe data/hub/)
-python -m tlcourse.backbone build --out /tmp/hub --epochs 1 --subset 2000   # prueba rápida
-```
-
-Semillas fijas; en CPU, TensorFlow no es determinista bit a bit entre máquinas, así que una
-reconstrucción reproduce las métricas (±1 punto), no los bytes. Tras reconstruir, confirma
-los cambios de `data/hub/` con su manifiesto.
-
-## Archivos y verificación
-
-- `{SAVEDMODEL_DIR}/`: SavedModel reutilizable de TF2 (`tf.saved_model.save` de un modelo
-  `tf_keras`: `__call__(x, training=...)`, `variables`, `trainable_variables`,
-  `regularization_losses`).
-- `{KERAS_FILE}`: el mismo modelo en HDF5 (lo cargan `tf_keras` y también Keras 3).
-- `{HEAD_FILE}`: cabeza de preentrenamiento (modelo `tf_keras`: {FEATURE_DIM} características ->
-  probabilidades de {", ".join(data.SOURCE_NAMES_ES)}).
-- `{METRICS_FILE}`: todas las cifras de esta tarjeta.
-- `{MANIFEST_FILE}`: sha256 de todo lo anterior. Comprueba con `cd data/hub && sha256sum -c
-  {MANIFEST_FILE}` o `python -m tlcourse.hub verify`.
-
-## Licencia
-
-Código y pesos: MIT (como el curso). Datos de entrenamiento: Fashion-MNIST, © Zalando SE, MIT.
-
-## Limitaciones
-
-Modelo didáctico: solo conoce prendas en gris de 32x32 sobre fondo negro. No sirve para fotos
-reales ni para otras tareas sin ajuste; para eso usa un modelo de ImageNet
-(`TLCOURSE_BACKBONE=mobilenet_v2_100_224`, entre otros, si tienes conexión).
-"""
+def render_card(metrics: dict[str, Any]) -> str:
+    """``MODEL_CARD.md`` for a build: ``templates/model_card.md`` filled from its ``metrics.json``."""
+    template = resources.files(__package__).joinpath("templates", "model_card.md").read_text(encoding="utf-8")
+    return template.format_map(card_context(metrics))
 
 
 def _main(argv: list[str] | None = None) -> int:
@@ -615,7 +514,7 @@ def _main(argv: list[str] | None = None) -> int:
     if args.command == "card":
         try:
             refresh_card(args.out)
-        except FileNotFoundError as err:
+        except (FileNotFoundError, ValueError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
         print(f"Model card rewritten in {args.out or default_out_dir()}")

@@ -38,6 +38,15 @@ HEAD_EPOCHS = 100
 HEAD_LEARNING_RATE = 1e-2
 
 
+def recipe() -> dict[str, Any]:
+    """The baselines' hyperparameters, as recorded in the backbone's ``metrics.json`` (and card)."""
+    return {"seed": SEED, "logistic_c": LOGISTIC_C, "linear_cs": list(LINEAR_CS),
+            "scratch_filters": list(SCRATCH_FILTERS), "scratch_max_epochs": SCRATCH_MAX_EPOCHS,
+            "scratch_patience": SCRATCH_PATIENCE, "scratch_learning_rate": SCRATCH_LEARNING_RATE,
+            "scratch_dropouts": [c.get("dropout", 0.0) for c in SCRATCH_CANDIDATES],
+            "head_epochs": HEAD_EPOCHS, "head_learning_rate": HEAD_LEARNING_RATE}
+
+
 def _test_set(condition: data.Condition) -> tuple[np.ndarray, np.ndarray]:
     return data.load_task("target", "test", condition)
 
