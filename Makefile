@@ -87,10 +87,10 @@ grade: setup
 	$(BIN)/python -m tlcourse grade "$(SUBMISSIONS)" $(GRADE_ARGS)
 
 models: $(STAMP)
-	$(BIN)/python -m tlcourse.backbone build
+	$(BIN)/python -m tlcourse models $(MODELS_ARGS)
 
 serve: $(STAMP)
-	$(BIN)/python -m tlcourse.hub serve $(SERVE_ARGS)
+	$(BIN)/python -m tlcourse serve $(SERVE_ARGS)
 
 bench: setup
 	$(BIN)/python -m tlcourse bench
@@ -99,7 +99,7 @@ kit: $(STAMP)
 	$(BIN)/python -m tlcourse kit $(KIT_ARGS)
 
 doctor: $(STAMP)
-	$(BIN)/python -c "import tlcourse; tlcourse.doctor()"
+	$(BIN)/python -m tlcourse doctor
 
 clean:
 	rm -rf .pytest_cache .cache gradebook.db submitted autograded feedback

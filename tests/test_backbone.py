@@ -99,7 +99,7 @@ def test_model_card_states_the_measured_numbers(metrics):
     for k in ("5", "20", "100"):
         for method in ("pixels", "scratch", "frozen"):
             assert f"{metrics['transfer'][method][k]:.3f}" in card
-    for words in ("MIT", "[0, 1]", "python -m tlcourse.backbone build", "Construcción de prueba"):
+    for words in ("MIT", "[0, 1]", "python -m tlcourse models", "Construcción de prueba"):
         if words == "Construcción de prueba":
             assert words not in card  # the committed model is a full build, not a smoke one
         else:
@@ -111,7 +111,7 @@ def test_model_card_is_generated_from_the_metrics(metrics):
     card = (HUB_DIR / bb.CARD_FILE).read_text()
     assert card == bb.render_card(metrics), (
         "MODEL_CARD.md no coincide con lo que genera el código actual a partir de metrics.json: "
-        "regenera la tarjeta con `python -m tlcourse.backbone card`, o reconstruye con "
+        "regenera la tarjeta con `python -m tlcourse models --card`, o reconstruye con "
         "`make models` si cambió lo que se mide")
 
 
@@ -312,7 +312,7 @@ def test_transfer_check_k20_recomputed(metrics):
 # ---------------------------------------------------------------------------------------
 def _run_build(out: Path, *args: str, timeout: int) -> subprocess.CompletedProcess:
     env = dict(os.environ, TLCOURSE_BLOCK_NETWORK="1")
-    return subprocess.run([sys.executable, "-m", "tlcourse.backbone", "build", "--out", str(out), *args],
+    return subprocess.run([sys.executable, "-m", "tlcourse", "models", "--out", str(out), *args],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
 
 

@@ -272,7 +272,7 @@ def test_shipped_comparison_is_complete_and_matches_the_backbone():
     assert provenance["command"] == "tlcourse.curves.condition_comparison(recompute=True)"
     assert provenance["backbone_sha256"] == curves.backbone_sha256(), (
         "data/results/comparacion_condiciones.csv was computed with another backbone: run "
-        "`python -m tlcourse.curves --conditions` and commit the result")
+        "`python -m tlcourse results --conditions` and commit the result")
 
 
 def test_campo_comparison_agrees_with_the_learning_curves():

@@ -122,4 +122,4 @@ def test_shipped_curves_match_the_committed_backbone():
     assert provenance["command"] == "tlcourse.curves.learning_curves(recompute=True)"
     assert provenance["backbone_sha256"] == curves.backbone_sha256(), (
         "data/results/ was computed with another backbone: run "
-        "`python -m tlcourse.curves` and commit the result")
+        "`python -m tlcourse results` and commit the result")

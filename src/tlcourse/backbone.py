@@ -15,12 +15,11 @@ seeds and a Keras progress bar. The trained feature extractor is exported as
   source-task accuracy can be re-checked from the committed files;
 * ``metrics.json``, ``MODEL_CARD.md`` and ``MANIFEST.sha256`` (``sha256sum -c`` format).
 
-Rebuild: ``python -m tlcourse.backbone build [--out DIR] [--epochs N] [--subset N]``.
+Rebuild: ``python -m tlcourse models [--out DIR] [--epochs N] [--subset N]`` (``make models``).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -496,42 +495,26 @@ def render_card(metrics: dict[str, Any]) -> str:
     return template.format_map(card_context(metrics))
 
 
-def _main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tlcourse.backbone",
-                                     description="Pretrain and export the course backbone.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    cmd = sub.add_parser("build", help="pretrain on the source task and export to data/hub")
-    cmd.add_argument("--out", type=Path, default=None, help="output folder (default: data/hub)")
-    cmd.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS)
-    cmd.add_argument("--subset", type=int, default=None, help="use only N source images (smoke test)")
-    cmd.add_argument("--seed", type=int, default=SEED)
-    cmd.add_argument("--no-transfer", action="store_true", help="skip the target-task table")
-    cmd.add_argument("--quiet", action="store_true", help="no progress bar")
-    card = sub.add_parser("card", help="rewrite MODEL_CARD.md and the manifest from metrics.json "
-                                       "(weights and metrics untouched)")
-    card.add_argument("--out", type=Path, default=None, help="hub folder (default: data/hub)")
-    args = parser.parse_args(argv)
-    if args.command == "card":
+def build_command(out: Path | None = None, epochs: int = DEFAULT_EPOCHS, subset: int | None = None,
+                  seed: int = SEED, transfer: bool = True, quiet: bool = False, card_only: bool = False) -> int:
+    """``python -m tlcourse models``: build the backbone (or only rewrite its card); exit status."""
+    if card_only:
         try:
-            refresh_card(args.out)
+            refresh_card(out)
         except (FileNotFoundError, ValueError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
-        print(f"Model card rewritten in {args.out or default_out_dir()}")
+        print(f"Model card rewritten in {out or default_out_dir()}")
         return 0
     if "tensorflow" not in sys.modules:
         # The build runs in its own process: oneDNN kernels make CPU convolutions about
         # twice as fast here (the course default turns them off for op-to-op reproducibility).
         os.environ["TF_ENABLE_ONEDNN_OPTS"] = os.environ.get("TLCOURSE_BUILD_ONEDNN", "1")
-    result = build(out_dir=args.out, epochs=args.epochs, subset=args.subset, seed=args.seed,
-                   transfer=not args.no_transfer, verbose=0 if args.quiet else 1)
+    result = build(out_dir=out, epochs=epochs, subset=subset, seed=seed, transfer=transfer,
+                   verbose=0 if quiet else 1)
     acc = result.metrics["source_test_accuracy"]
     print(f"Backbone written to {result.out_dir} in {result.metrics['build_seconds']:.0f} s: "
           f"source test accuracy campo {acc['campo']:.4f}, catálogo {acc['catalogo']:.4f}")
     for method, row in result.metrics.get("transfer", {}).items():
         print(f"  {method:8s} " + "  ".join(f"k={k}: {v:.3f}" for k, v in row.items()))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_main())

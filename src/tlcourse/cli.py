@@ -1,10 +1,19 @@
-"""``tlcourse`` / ``python -m tlcourse``: the course's commands.
+"""``tlcourse`` / ``python -m tlcourse``: every instructor and developer command of the course.
 
 * ``doctor``: is this machine ready for the course?
 * ``check NB``: self-check one notebook with the hidden tests (Spanish report).
 * ``grade SUBMISSIONS``: grade a whole class in parallel (instructors).
+* ``models``: retrain and export the course backbone into ``data/hub`` (``--card``: only
+  rewrite its model card and manifest from ``metrics.json``).
+* ``results``: recompute the shipped results in ``data/results/`` (learning curves, or
+  ``--conditions``: the catálogo/campo comparison).
+* ``serve``: the classroom hub server for the course models; ``verify``: check ``data/``
+  and ``data/hub`` against their checksums.
+* ``splits``: rewrite the fixed few-label subsets and the digits split.
 * ``bench``: measure times, throughput and accuracies into ``benchmarks/``.
 * ``kit``: build the student kit (a .zip to hand to a class); prints its path last.
+
+The student's own check (Spanish, in the kit) stays ``python -m tlcourse.student_check``.
 """
 
 from __future__ import annotations
@@ -104,6 +113,79 @@ def _kit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _models(args: argparse.Namespace) -> int:
+    from .backbone import build_command
+
+    return build_command(out=args.out, epochs=args.epochs, subset=args.subset, seed=args.seed,
+                         transfer=args.transfer, quiet=args.quiet, card_only=args.card)
+
+
+def _results(args: argparse.Namespace) -> int:
+    from .curves import results_command
+
+    return results_command(conditions=args.conditions, save=args.save)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .hub import serve_command
+
+    return serve_command(host=args.host, port=args.port, lan=args.lan, folder=args.dir, quiet=args.quiet)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from . import data, hub
+
+    try:
+        for name, digest in data.verify().items():
+            print(f"OK  {name}  {digest}")
+        print(hub.describe_backbone())
+    except (data.DataError, hub.HubError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _splits(args: argparse.Namespace) -> int:
+    from . import data, digits
+
+    print(f"wrote {data.write_subsets()}")
+    print(digits.write_split())
+    return 0
+
+
+def _build_parsers(sub: argparse._SubParsersAction) -> None:
+    from .backbone import DEFAULT_EPOCHS, SEED
+    from .hub import DEFAULT_PORT
+
+    models = sub.add_parser("models", help="retrain and export the course backbone into data/hub",
+                            description="Pretrain the course backbone on the source task, export it as a "
+                                        "TF Hub SavedModel and write its metrics, model card and manifest.")
+    models.add_argument("--out", type=Path, default=None, help="output folder (default: data/hub)")
+    models.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS, help=f"default {DEFAULT_EPOCHS}")
+    models.add_argument("--subset", type=int, default=None, help="use only N source images (smoke test)")
+    models.add_argument("--seed", type=int, default=SEED, help=f"default {SEED}")
+    models.add_argument("--no-transfer", dest="transfer", action="store_false", help="skip the target-task table")
+    models.add_argument("--quiet", action="store_true", help="no progress bar")
+    models.add_argument("--card", action="store_true", help="only rewrite MODEL_CARD.md and the manifest "
+                                                            "from metrics.json (weights and metrics untouched)")
+    models.set_defaults(func=_models)
+    results = sub.add_parser("results", help="recompute data/results/ (learning curves of notebook 04)")
+    results.add_argument("--conditions", action="store_true",
+                         help="recompute the k=20 comparison in both conditions (notebook 03) instead")
+    results.add_argument("--no-save", dest="save", action="store_false", help="do not overwrite data/results/")
+    results.set_defaults(func=_results)
+    serve = sub.add_parser("serve", help="serve data/hub as TF Hub compressed handles (classroom server)")
+    serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    serve.add_argument("--lan", action="store_true", help="listen on this machine's LAN address")
+    serve.add_argument("--dir", type=Path, default=None, help="models folder (default data/hub)")
+    serve.add_argument("--quiet", action="store_true", help="do not log requests")
+    serve.set_defaults(func=_serve)
+    sub.add_parser("verify", help="check data/ and data/hub against their checksums").set_defaults(func=_verify)
+    sub.add_parser("splits", help="rewrite data/target_subsets.json and data/digits_split.json"
+                   ).set_defaults(func=_splits)
+
+
 def _grade_parser(sub: argparse._SubParsersAction) -> None:
     grade = sub.add_parser("grade", help="grade a whole class (instructors)",
                            description="Autograde every submission in parallel, merge one gradebook, "
@@ -143,7 +225,8 @@ def _bench_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    main = argparse.ArgumentParser(prog="tlcourse", description=__doc__.splitlines()[0])
+    main = argparse.ArgumentParser(prog="python -m tlcourse",
+                                   description="Every instructor and developer command of the course.")
     sub = main.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="check the environment").set_defaults(func=_doctor)
     check = sub.add_parser("check", help="self-check one notebook (autoevaluación)",
@@ -152,6 +235,7 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--workdir", help="carpeta para el curso temporal (por defecto, una temporal)")
     check.set_defaults(func=_check)
     _grade_parser(sub)
+    _build_parsers(sub)
     _bench_parser(sub)
     kit = sub.add_parser("kit", help="build the student kit (.zip) and print its path",
                          description="The archive an instructor hands to a class: release notebooks, "

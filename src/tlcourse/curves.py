@@ -199,27 +199,11 @@ def plot(curves, ax=None, title: str | None = None):  # type: ignore[no-untyped-
     return ax
 
 
-def _main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        prog="python -m tlcourse.curves",
-        description="Recompute the shipped results in data/results/: the learning curves of "
-                    "notebook 04, or (--conditions) the catálogo/campo comparison of notebook 03.")
-    parser.add_argument("--conditions", action="store_true",
-                        help="recompute the k=20 comparison in both conditions (notebook 03)")
-    parser.add_argument("--no-save", action="store_true", help="do not overwrite data/results/")
-    args = parser.parse_args(argv)
-    if args.conditions:
-        table = condition_comparison(recompute=True, save=not args.no_save)
+def results_command(conditions: bool = False, save: bool = True) -> int:
+    """``python -m tlcourse results``: recompute data/results/ (learning curves, or the conditions)."""
+    if conditions:
+        table = condition_comparison(recompute=True, save=save)
         print(table.pivot_table(index="condition", columns="method", values="accuracy").round(3).to_string())
         return 0
-    table = learning_curves(recompute=True, save=not args.no_save)
-    print(as_table(table).round(3).to_string())
+    print(as_table(learning_curves(recompute=True, save=save)).round(3).to_string())
     return 0
-
-
-if __name__ == "__main__":
-    import sys
-
-    sys.exit(_main())

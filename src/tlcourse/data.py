@@ -235,7 +235,7 @@ def _stored_subsets() -> dict:
     if not path.is_file():
         raise DataError(
             f"Falta {path}. Restáuralo con `git checkout -- data/{SUBSETS_FILE}` "
-            "(o regenéralo con `python -m tlcourse.data --subsets`)."
+            "(o regenéralo con `python -m tlcourse splits`)."
         )
     return json.loads(path.read_text())
 
@@ -260,20 +260,7 @@ def array_digest(*arrays: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def _main() -> None:
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Course data utilities")
-    parser.add_argument("--verify", action="store_true", help="check the checksums")
-    parser.add_argument("--subsets", action="store_true", help=f"rewrite data/{SUBSETS_FILE}")
-    args = parser.parse_args()
-    if args.subsets:
-        subsets_path().write_text(json.dumps(make_subsets(), indent=1) + "\n")
-        print(f"wrote {subsets_path()}")
-    if args.verify or not args.subsets:
-        for name, digest in verify().items():
-            print(f"OK  {name}  {digest}")
-
-
-if __name__ == "__main__":
-    _main()
+def write_subsets() -> Path:
+    """Rewrite the fixed few-label subsets file (``python -m tlcourse splits``)."""
+    subsets_path().write_text(json.dumps(make_subsets(), indent=1) + "\n")
+    return subsets_path()

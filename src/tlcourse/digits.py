@@ -14,7 +14,7 @@ same images, fixed by indices stored in ``data/digits_split.json``:
   disjoint from every training subset, for choosing a model without touching ``test``.
 
 The rest of that half is never used as labelled data (it plays the role of the
-unlabelled images a project usually has). ``python -m tlcourse.digits`` rewrites the
+unlabelled images a project usually has). ``python -m tlcourse splits`` rewrites the
 JSON file; a test checks that the stored split equals a fresh one.
 """
 
@@ -92,7 +92,7 @@ def stored_split() -> dict:
     if not path.is_file():
         raise DataError(
             f"Falta {path}. Restáuralo con `git checkout -- data/{SPLIT_FILE}` "
-            "(o regenéralo con `python -m tlcourse.digits`).")
+            "(o regenéralo con `python -m tlcourse splits`).")
     split = json.loads(path.read_text())
     digest = array_digest(*load_all())
     if split.get("data_digest") != digest:
@@ -152,12 +152,9 @@ def random_train_subset(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return _take(random_train_indices(k, seed).tolist())
 
 
-def _main() -> None:
+def write_split() -> str:
+    """Rewrite the fixed split of load_digits (``python -m tlcourse splits``); a one-line summary."""
     split_path().write_text(json.dumps(make_split(), indent=1) + "\n")
     split = stored_split()
-    print(f"wrote {split_path()}: {len(split['test'])} test, {len(split['validation'])} validation, "
-          + ", ".join(f"train[{k}]={len(v)}" for k, v in split["train"].items()))
-
-
-if __name__ == "__main__":
-    _main()
+    return (f"wrote {split_path()}: {len(split['test'])} test, {len(split['validation'])} validation, "
+            + ", ".join(f"train[{k}]={len(v)}" for k, v in split["train"].items()))

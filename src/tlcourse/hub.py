@@ -25,7 +25,6 @@ The server needs neither TensorFlow nor tensorflow_hub; only the loaders import 
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import io
 import json
@@ -162,7 +161,7 @@ def backbone_spec(setting: str | None = None) -> BackboneSpec:
 # The committed files
 # --------------------------------------------------------------------------------------
 _RESTORE = ("Restáuralo con `git checkout -- data/hub/` o reconstrúyelo con `make models` "
-            "(python -m tlcourse.backbone build).")
+            "(python -m tlcourse models).")
 
 
 def verify_backbone(folder: Path | None = None) -> dict[str, str]:
@@ -575,23 +574,11 @@ def lan_address() -> str:
         probe.close()
 
 
-def _main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tlcourse.hub",
-                                     description="The course hub: serve or check the course models.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="serve data/hub as TF Hub compressed handles")
-    serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
-    serve.add_argument("--lan", action="store_true", help="listen on this machine's LAN address")
-    serve.add_argument("--dir", type=Path, default=None, help="models folder (default data/hub)")
-    serve.add_argument("--quiet", action="store_true", help="do not log requests")
-    sub.add_parser("verify", help="check data/hub against its manifest")
-    args = parser.parse_args(argv)
-    if args.command == "verify":
-        print(describe_backbone())
-        return 0
-    host = args.host or (lan_address() if args.lan else "127.0.0.1")
-    server = make_server(host, args.port, args.dir, verbose=not args.quiet)
+def serve_command(host: str | None = None, port: int = DEFAULT_PORT, lan: bool = False,
+                  folder: Path | None = None, quiet: bool = False) -> int:
+    """``python -m tlcourse serve``: the classroom server, until Ctrl+C."""
+    host = host or (lan_address() if lan else "127.0.0.1")
+    server = make_server(host, port, folder, verbose=not quiet)
     print(f"Sirviendo {len(server.models)} modelo(s) en {server.url}", flush=True)
     for key in server.models:
         print(f"  hub.KerasLayer(\"{server.handle(*key.split('/'))}\")", flush=True)
@@ -605,5 +592,7 @@ def _main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(_main())
+if __name__ == "__main__":  # `python -m tlcourse.hub serve|verify`, as `python -m tlcourse serve|verify`
+    from .cli import main
+
+    sys.exit(main(sys.argv[1:]))
