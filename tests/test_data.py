@@ -39,7 +39,12 @@ def test_missing_file_error_names_file_checksum_and_fix(data_copy):
     message = str(error.value)
     assert "Falta" in message and "train-labels-idx1-ubyte.gz" in message
     assert data.expected_checksums()["train-labels-idx1-ubyte.gz"] in message
-    assert "git checkout" in message
+    assert "kit del curso" in message and "git" not in message, "a copy outside the repository has no git"
+
+
+def test_the_fix_inside_the_repository_is_git(monkeypatch):
+    monkeypatch.delenv(paths.DATA_ENV, raising=False)
+    assert paths.restore_hint("hub") == "Restáuralo con `git checkout -- data/hub/`."
 
 
 def test_corrupt_file_error_names_file_and_both_checksums(data_copy):

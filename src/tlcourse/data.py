@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 
 from .contract import read_checksums, sha256_file
-from .paths import data_dir
+from .paths import data_dir, restore_hint
 
 Split = Literal["train", "test"]
 Condition = Literal["catalogo", "campo"]
@@ -74,10 +74,8 @@ def verify(folder: Path | None = None) -> dict[str, str]:
     """
     folder = Path(folder) if folder else data_dir() / "fashion-mnist"
     expected = expected_checksums(folder)
-    restore = (
-        "Restáuralo con `git checkout -- data/fashion-mnist/` (o cópialo de "
-        "/usr/share/datasets/fashion-mnist/ tras `apt-get install dataset-fashion-mnist`)."
-    )
+    restore = (restore_hint("fashion-mnist") + " También puedes copiarlo de "
+               "/usr/share/datasets/fashion-mnist/ tras `apt-get install dataset-fashion-mnist`.")
     for name in FILES.values():
         path = folder / name
         if not path.is_file():

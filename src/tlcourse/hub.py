@@ -160,8 +160,11 @@ def backbone_spec(setting: str | None = None) -> BackboneSpec:
 # --------------------------------------------------------------------------------------
 # The committed files
 # --------------------------------------------------------------------------------------
-_RESTORE = ("Restáuralo con `git checkout -- data/hub/` o reconstrúyelo con `make models` "
-            "(python -m tlcourse models).")
+def _restore() -> str:
+    """How to get the backbone's files back (git in the repository, the kit elsewhere)."""
+    from .paths import restore_hint
+
+    return restore_hint("hub")
 
 
 def verify_backbone(folder: Path | None = None) -> dict[str, str]:
@@ -172,21 +175,21 @@ def verify_backbone(folder: Path | None = None) -> dict[str, str]:
     folder = Path(folder) if folder else hub_dir()
     manifest = folder / _c.MANIFEST_FILE
     if not manifest.is_file():
-        raise BackboneFilesError(f"Falta el manifiesto del backbone {manifest}. {_RESTORE}")
+        raise BackboneFilesError(f"Falta el manifiesto del backbone {manifest}. {_restore()}")
     entries = _c.read_manifest(folder)
     required = [_c.KERAS_FILE, _c.HEAD_FILE, f"{_c.SAVEDMODEL_DIR}/saved_model.pb"]
     for name in required:
         if name not in entries:
-            raise BackboneFilesError(f"El manifiesto {manifest} no lista {name}. {_RESTORE}")
+            raise BackboneFilesError(f"El manifiesto {manifest} no lista {name}. {_restore()}")
     for name, expected in entries.items():
         path = folder / name
         if not path.is_file():
-            raise BackboneFilesError(f"Falta el archivo del backbone {path}. {_RESTORE}")
+            raise BackboneFilesError(f"Falta el archivo del backbone {path}. {_restore()}")
         actual = _c.sha256_file(path)
         if actual != expected:
             raise BackboneFilesError(
                 f"El archivo del backbone {path} está dañado: su sha256 es {actual} y el "
-                f"manifiesto dice {expected}. {_RESTORE}")
+                f"manifiesto dice {expected}. {_restore()}")
     return entries
 
 
@@ -220,7 +223,7 @@ def load_keras_backbone(path: Path | None = None, verify: bool = True):  # type:
             verify_backbone()
         path = keras_backbone_path()
     if not Path(path).is_file():
-        raise BackboneFilesError(f"Falta el archivo del backbone {path}. {_RESTORE}")
+        raise BackboneFilesError(f"Falta el archivo del backbone {path}. {_restore()}")
     return tf.keras.models.load_model(path, compile=False)
 
 
@@ -233,7 +236,7 @@ def load_source_head(folder: Path | None = None):  # type: ignore[no-untyped-def
     tf, _ = _tf_and_hub()
     path = (Path(folder) if folder else hub_dir()) / _c.HEAD_FILE
     if not path.is_file():
-        raise BackboneFilesError(f"Falta el archivo del backbone {path}. {_RESTORE}")
+        raise BackboneFilesError(f"Falta el archivo del backbone {path}. {_restore()}")
     return tf.keras.models.load_model(path, compile=False)
 
 
@@ -542,7 +545,7 @@ def make_server(host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     models = course_models(folder)
     if not models:
         raise HubError(f"No hay modelos que servir en {Path(folder) if folder else hub_dir()} "
-                       f"(ninguna carpeta <nombre>/<versión>/saved_model.pb). {_RESTORE}")
+                       f"(ninguna carpeta <nombre>/<versión>/saved_model.pb). {_restore()}")
     handler = type("Handler", (_Handler,), {})
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     server_cls = type("Server", (ThreadingHTTPServer,), {"address_family": family, "daemon_threads": True})
