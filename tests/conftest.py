@@ -33,9 +33,11 @@ def repo():
 
 
 def pytest_generate_tests(metafunc):
-    """``corpus_entry``: every submission of the module's grader corpus (tests/grader_corpus.py)."""
+    """``corpus_entry``: every submission of the module's grader corpus (tests/corpus/<A>/)."""
     if "corpus_entry" in metafunc.fixturenames:
-        metafunc.parametrize("corpus_entry", sorted(metafunc.module.CORPUS))
+        import corpus_files
+
+        metafunc.parametrize("corpus_entry", sorted(corpus_files.load(metafunc.module.A)))
 
 
 #: Test modules that take longest (each grades whole corpora or classes), longest first, from

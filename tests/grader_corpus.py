@@ -1,9 +1,9 @@
 """The checks every notebook's grader-validity corpus passes.
 
-A corpus test module defines ``A`` (the assignment), ``CORPUS`` (submission name ->
-``{grade_id: replacement source}``, with ``"solucion"`` empty) and ``WRONG`` (submission
-name -> the exercises it must lose), then imports the fixture and tests below.
-``conftest.pytest_generate_tests`` parametrizes ``corpus_entry`` over the module's CORPUS.
+A corpus test module defines ``A`` (the assignment) and imports the fixture and tests
+below; the corpus itself is files, ``tests/corpus/<A>/`` (tests/corpus_files.py): answer
+cells per submission, and ``expected.toml`` with the score each must get and the exercises
+it must lose. ``conftest.pytest_generate_tests`` parametrizes ``corpus_entry`` over it.
 Cells whose id starts with ``manual_`` are graded by hand and skipped here.
 
 The solution's autograde doubles as the notebook's run check: every cell silent on stderr,
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pytest
 from nbformat import NotebookNode
 
+import corpus_files
 from tlcourse import bench, grading
 
 SOLUTION, BLANK = "solucion", "en_blanco"
@@ -37,8 +38,8 @@ def graded(request, tmp_path_factory) -> CorpusRun:
     """Every corpus submission and the blank release, autograded in one scratch course."""
     module = request.module
     course = grading.ScratchCourse(tmp_path_factory.mktemp(module.A), [module.A])
-    submissions = {name: grading.submission(module.A, overrides=overrides)
-                   for name, overrides in module.CORPUS.items()}
+    submissions = {name: grading.submission(module.A, overrides=entry.overrides)
+                   for name, entry in corpus_files.load(module.A).items()}
     submissions[BLANK] = grading.read_notebook(grading.release_path(module.A))
     run = CorpusRun(course)
     for name, notebook in submissions.items():
@@ -86,5 +87,9 @@ def test_blank_release_scores_zero(results):
 
 @pytest.mark.slow
 def test_each_mistake_loses_only_its_exercise(results, corpus_entry, request):
-    problems = grading.corpus_mismatches(results[corpus_entry], request.module.WRONG.get(corpus_entry, set()))
+    """Exercise by exercise (``loses`` in expected.toml), and the total (``score``)."""
+    expected = corpus_files.load(request.module.A)[corpus_entry]
+    problems = grading.corpus_mismatches(results[corpus_entry], expected.loses)
     assert not problems, f"{corpus_entry}: {problems}"
+    autograded = sum(s.score for gid, s in results[corpus_entry].items() if not gid.startswith("manual_"))
+    assert autograded == expected.score, f"{corpus_entry}: {autograded} points, expected.toml says {expected.score}"

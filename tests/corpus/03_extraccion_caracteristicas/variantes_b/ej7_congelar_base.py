@@ -1,0 +1,3 @@
+def congelar_base(modelo):
+    modelo.layers[0].trainable = False
+    return compilar(modelo)

@@ -1,0 +1,2 @@
+#: ej3: Keras 3 style model.export(): no __call__, hub.KerasLayer refuses it
+clasificador.export(str(CARPETA_EXPORTACION))
