@@ -87,23 +87,36 @@ def error_output(ename: str, evalue: str) -> NotebookNode:
                         traceback=[f"\x1b[0;31m{ename}\x1b[0m: {evalue}"])
 
 
-class MemoryWatchdog:
-    """Kill a process tree whose resident memory exceeds ``limit_bytes``."""
+class _Watchdog:
+    """A daemon thread that runs ``_watch`` until :meth:`stop`; ``fired`` tells if it acted."""
 
-    def __init__(self, pid: int, limit_bytes: int, interval: float = 0.5) -> None:
-        self.pid, self.limit, self.interval = pid, limit_bytes, interval
+    def __init__(self, pid: int, interval: float, name: str) -> None:
+        self.pid, self.interval = pid, interval
         self.fired = False
-        self.peak = 0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True, name=f"watchdog-{pid}")
+        self._thread = threading.Thread(target=self._watch, daemon=True, name=f"{name}-{pid}")
 
-    def start(self) -> MemoryWatchdog:
+    def start(self):  # type: ignore[no-untyped-def]
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
+        """Stop watching; return whether the watchdog fired."""
         self._stop.set()
         self._thread.join(timeout=5)
+        return self.fired
+
+    def _watch(self) -> None:
+        raise NotImplementedError
+
+
+class MemoryWatchdog(_Watchdog):
+    """Kill a process tree whose resident memory exceeds ``limit_bytes``."""
+
+    def __init__(self, pid: int, limit_bytes: int, interval: float = 0.5) -> None:
+        super().__init__(pid, interval, "watchdog")
+        self.limit = limit_bytes
+        self.peak = 0
 
     def _tree(self) -> list[psutil.Process]:
         root = psutil.Process(self.pid)
@@ -147,7 +160,7 @@ def tree_cpu_seconds(root: psutil.Process) -> float:
     return total
 
 
-class CpuWatchdog:
+class CpuWatchdog(_Watchdog):
     """Interrupt, then kill, a kernel whose process tree uses more than ``limit_s`` CPU seconds.
 
     Started for one cell. When the kernel's CPU time since the start exceeds the limit it
@@ -157,22 +170,10 @@ class CpuWatchdog:
     """
 
     def __init__(self, pid: int, limit_s: float, grace_s: float = 10.0, interval: float = 0.25) -> None:
-        self.limit, self.grace, self.interval = limit_s, grace_s, interval
-        self.fired = False
+        super().__init__(pid, interval, "cpu-watchdog")
+        self.limit, self.grace = limit_s, grace_s
         self._root = psutil.Process(pid)
         self._start = tree_cpu_seconds(self._root)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True, name=f"cpu-watchdog-{pid}")
-
-    def start(self) -> CpuWatchdog:
-        self._thread.start()
-        return self
-
-    def stop(self) -> bool:
-        """Stop watching; return whether the limit was exceeded."""
-        self._stop.set()
-        self._thread.join(timeout=5)
-        return self.fired
 
     def used(self) -> float:
         return tree_cpu_seconds(self._root) - self._start
