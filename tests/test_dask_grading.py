@@ -301,3 +301,21 @@ def test_a_worker_with_another_course_version_is_refused(tmp_path):
     assert code == 2, log
     assert "holds a different course version" in log and "No submission was graded" in log, log
     assert not (tmp_path / "out" / "autograded").exists()
+
+
+def test_projection_arithmetic():
+    from tlcourse import bench
+
+    costs = {"00": 30.0, "01": 60.0, "02": 90.0}  # 180 s of work per student
+    block = bench.projection(costs, students=300, machines=(1, 2, 10), workers_per_machine=2, efficiency=0.9)
+    assert block["work_hours"] == 15.0  # 300 × 180 s
+    assert block["by_machines"]["1"] == {"workers": 2, "hours": round(54000 / (2 * 0.9) / 3600, 2)}
+    assert block["by_machines"]["2"]["hours"] == round(54000 / (4 * 0.9) / 3600, 2)
+    assert block["by_machines"]["10"]["workers"] == 20
+    assert bench.projection(costs, students=1, machines=(1000,))["by_machines"]["1000"]["hours"] == \
+        round(90 / 3600, 2)  # never shorter than the longest notebook
+    assert bench.projection({}) == {}
+    measured = [classgrade.JobResult("a", "00", True, 10.0, 0), classgrade.JobResult("b", "00", True, 20.0, 0),
+                classgrade.JobResult("c", "00", False, 99.0, 0),
+                classgrade.JobResult("d", "01", True, 5.0, 0, resumed=True)]
+    assert bench.per_notebook_costs(measured) == {"00": 15.0}
