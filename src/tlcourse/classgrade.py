@@ -307,7 +307,7 @@ def run_jobs(jobs: list[Job], workdir: Path, assignments: list[str], settings: S
     results: dict[tuple[str, str], JobResult] = {}
     with cluster.connect(address, workers, settings.dashboard, str(workdir)) as client:
         cluster.announce(cluster.describe(client, address), quiet=not settings.progress)
-        cluster.check_versions(client, version)
+        cluster.check_workers(client, version, settings.sandbox)
         count = len(client.scheduler_info().get("workers", {})) or workers
         env = settings.environment(count if not address else max(count, cpu_count()))
         ordered = schedule(jobs)

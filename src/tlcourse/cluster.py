@@ -8,7 +8,8 @@
 
 Before any job is submitted, every worker reports its course fingerprint
 (:mod:`tlcourse.courseversion`); a worker whose course files differ is refused with
-:func:`tlcourse.gradejob.version_message` and nothing is graded. Each job checks it again on
+:func:`tlcourse.gradejob.version_message` and nothing is graded; so is a worker that cannot
+run the sandbox when the run asks for it. Each job checks it again on
 its worker, for workers that join later.
 """
 
@@ -62,7 +63,8 @@ def describe(client: Any, scheduler: str | None) -> str:
     workers = client.scheduler_info().get("workers", {})
     kind = f"scheduler {scheduler}" if scheduler else "local cluster"
     link = client.dashboard_link if _has_dashboard(client) else None
-    board = f"dashboard {link}" if link else "dashboard off (bokeh is not installed)"
+    why = "the scheduler runs none" if bokeh_available() else "bokeh is not installed"
+    board = f"dashboard {link}" if link else f"dashboard off ({why})"
     return f"Dask: {kind}, {len(workers)} workers; {board}"
 
 
@@ -71,16 +73,29 @@ def _has_dashboard(client: Any) -> bool:
     return "dashboard" in services
 
 
-def check_versions(client: Any, ours: str) -> None:
-    """Refuse the run if any worker's course fingerprint differs from ``ours``."""
+def check_workers(client: Any, ours: str, sandbox: bool = True) -> None:
+    """Refuse the run if any worker's course fingerprint differs from ``ours``, or (when the
+    sandbox is asked for) if a worker cannot run it."""
     from .classgrade import GradingError
     from .gradejob import version_message, worker_fingerprint
 
     theirs = client.run(worker_fingerprint)
     wrong = [version_message(worker, version, ours) for worker, version in sorted(theirs.items())
              if version != ours]
+    if sandbox and not wrong:
+        for worker, (ok, message) in sorted(client.run(worker_sandbox).items()):
+            if not ok:
+                wrong.append(f"worker {worker} cannot run the sandbox: {message}")
     if wrong:
         raise GradingError("\n".join(wrong) + "\nNo submission was graded.")
+
+
+def worker_sandbox() -> tuple[bool, str]:
+    """(whether the bubblewrap sandbox works on this worker's machine, why not)."""
+    from . import sandbox
+
+    status = sandbox.status()
+    return bool(status.ok), "" if status.ok else status.message()
 
 
 def announce(message: str, quiet: bool = False) -> None:
