@@ -312,8 +312,8 @@ def run_jobs(jobs: list[Job], workdir: Path, assignments: list[str], settings: S
         env = settings.environment(count if not address else max(count, cpu_count()))
         ordered = schedule(jobs)
         specs = {job.key: job_spec(job, assignments, settings, env, version) for job in ordered}
-        futures = {client.submit(run_job, specs[job.key], key=f"grade-{job.assignment}-{job.student}-{uuid.uuid4().hex[:8]}",
-                                 pure=False, retries=1, priority=len(ordered) - index): job
+        futures = {client.submit(run_job, specs[job.key], key=_task_key(job), pure=False, retries=1,
+                                 priority=len(ordered) - index): job
                    for index, job in enumerate(ordered)}
         bar = tqdm(total=len(jobs), desc=f"grading ({count} workers)", unit="nb",
                    disable=not settings.progress, file=sys.stderr)
@@ -321,8 +321,10 @@ def run_jobs(jobs: list[Job], workdir: Path, assignments: list[str], settings: S
             for future in _as_completed(futures):
                 result = _result_of(future, futures[future], content_hash(futures[future]))
                 results[result.key] = result  # keyed: a result seen twice is kept once
+                future.release()  # the cluster may forget it: its data are here now
                 if on_result is not None:
                     on_result(result)
+                    result.files = {}  # written by on_result: no need to hold every class file in memory
                 bar.update(1)
                 bar.set_postfix(failed=sum(not r.ok for r in results.values()),
                                 incidents=sum(len(r.incidents) for r in results.values()))
@@ -332,6 +334,11 @@ def run_jobs(jobs: list[Job], workdir: Path, assignments: list[str], settings: S
         finally:
             bar.close()
     return sorted(results.values(), key=lambda r: r.key)
+
+
+def _task_key(job: Job) -> str:
+    """A readable, unique Dask key (the dashboard shows it)."""
+    return f"grade-{job.assignment}-{job.student}-{uuid.uuid4().hex[:8]}"
 
 
 def _as_completed(futures: dict) -> Iterable[Any]:  # type: ignore[type-arg]
