@@ -189,7 +189,8 @@ def graded(tmp_path_factory):
     csv_first = (root / "out/reports/grades.csv").read_text()
     archive = _zip_collect_archive(root / "in", root / "entregas.zip")
     code = cli.main(["grade", str(archive), "--out", str(root / "out"), "--workers", "2", "--quiet",
-                     "--assignment", A, "--cell-timeout", "15", "--memory-limit-mb", "1536"])
+                     "--assignment", A, "--cell-timeout", "15", "--memory-limit-mb", "1536",
+                     "--regrade"])  # graded and merged again, not resumed from the first run
     alone = grading.grade(root / "solo", A, {s: root / "in" / s / A / f"{A}.ipynb" for s in NORMAL})
     return {"root": root, "first": first, "csv_first": csv_first, "cli_code": code, "alone": alone,
             "scores": _cell_scores(first.db_url)}

@@ -17,6 +17,7 @@ import multiprocessing
 import random
 import shutil
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -258,7 +259,9 @@ def pg_class(tmp_path_factory, postgres_server):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TLCOURSE_DB_URL", url)
         first = classgrade.grade_class(root / "in", root / "out", settings, assignments=[A], keep_work=True)
-        workers = {r.student: _auto_scores(r.gradebook, r.student) for r in first.results if r.ok}
+        # The scores each worker computed, as it returned them (data, not a shared gradebook).
+        workers = {r.student: {cell: auto for cell, (auto, _) in r.record["notebooks"][A]["grades"].items()}
+                   for r in first.results if r.ok}
         found = {"dump": _dump(url), "counts": _counts(url),
                  "csv": _grades_csv(root / "out/reports/grades.csv")}
         student, cell, score = MANUAL
@@ -266,7 +269,9 @@ def pg_class(tmp_path_factory, postgres_server):
             gb.find_grade(cell, A, A, student).manual_score = score
             gb.db.commit()
             gb.engine.dispose()
-        second = classgrade.grade_class(root / "in", root / "out", settings, assignments=[A])
+        # --regrade: every submission is graded and merged again (not resumed from the first run).
+        second = classgrade.grade_class(root / "in", root / "out", replace(settings, resume=False),
+                                        assignments=[A])
     return {"url": url, "root": root, "first": first, "second": second, "workers": workers, **found}
 
 

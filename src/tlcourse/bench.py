@@ -8,9 +8,12 @@
    overhead over plain execution (budget: execution + 10 s).
 3. Class-grading throughput: N synthetic students (:mod:`tlcourse.synthetic`) across the
    assignments, three of them misbehaving in 00_entorno (endless loop, memory hog, kernel
-   killer), graded by :func:`tlcourse.classgrade.grade_class` with 1 and with 2 workers.
-   Also checks that both runs give identical grades and that each misbehaving student lost
-   exactly the affected exercise.
+   killer), graded by :func:`tlcourse.classgrade.grade_class` with 1 and with 2 workers of
+   the local Dask cluster, and with 2 ``dask worker`` processes through a separate ``dask
+   scheduler`` (all on this machine). Also checks that every run gives identical grades and
+   that each misbehaving student lost exactly the affected exercise, and projects the
+   wall time of 300 students × 7 notebooks on N machines from the measured per-notebook
+   costs (:func:`projection`).
 4. Sandbox start-up (:func:`sandbox_startup`): seconds until a kernel answers, started
    with and without the bubblewrap sandbox (median of 5 each; budget: +0.5 s).
 5. The transfer-learning table (scratch CNN, frozen backbone, fine-tuned; k = 5, 20, 100
@@ -239,9 +242,24 @@ def _solution_points(assignment: str) -> dict[str, Any]:
     return grading.by_exercise(scores)
 
 
+#: What the projection answers: a cohort of 300 students, each notebook of the course.
+PROJECTION_STUDENTS = 300
+PROJECTION_MACHINES = (1, 2, 4, 8, 16)
+
+
+def _run_row(run: Any, load: list[float]) -> dict[str, Any]:
+    return {"wall_s": round(run.seconds, 1), "notebooks": len(run.results),
+            "throughput_per_min": round(run.throughput, 2),
+            "sum_job_s": round(sum(r.seconds for r in run.results), 1),
+            "failed": sum(not r.ok for r in run.results),
+            "incidents": sum(len(r.incidents) for r in run.results),
+            "load_before": load, "load_after": _load()}
+
+
 def class_throughput(assignments: list[str], students: int, workers: list[int], workdir: Path,
-                     cell_timeout: int | None = None) -> dict[str, Any]:
-    """Grade the same synthetic class with each worker count; compare time and grades."""
+                     cell_timeout: int | None = None, external: int = 2) -> dict[str, Any]:
+    """Grade the same synthetic class with each local worker count and through an external
+    scheduler with ``external`` workers (0: not); compare time and grades; project."""
     from .classgrade import Settings, grade_class
     from .synthetic import write_class
 
@@ -249,22 +267,26 @@ def class_throughput(assignments: list[str], students: int, workers: list[int], 
     bad = {s: (BAD_ASSIGNMENT, kind, ex) for s, (kind, ex) in BAD_STUDENTS.items()
            if BAD_ASSIGNMENT in assignments and int(s[-2:]) < students}
     write_class(folder, assignments, students, bad)
-    runs, tables = {}, {}
-    for count in workers:
+    runs, tables, costs = {}, {}, {}
+    plans = [(str(count), count, None) for count in workers]
+    if external:
+        plans.append((f"{external} external", external, "external"))
+    for name, count, kind in plans:
         load = _load()
-        run = grade_class(folder, workdir / f"out-{count}", Settings(workers=count, cell_timeout=cell_timeout))
-        tables[count] = _grades(run.reports["grades"])
-        runs[str(count)] = {
-            "wall_s": round(run.seconds, 1), "notebooks": len(run.results),
-            "throughput_per_min": round(run.throughput, 2),
-            "sum_job_s": round(sum(r.seconds for r in run.results), 1),
-            "failed": sum(not r.ok for r in run.results),
-            "incidents": sum(len(r.incidents) for r in run.results),
-            "load_before": load, "load_after": _load(),
-        }
-        print(f"bench class: {count} worker(s): {run.seconds:.0f} s, {run.throughput:.2f} notebooks/min",
+        settings = Settings(workers=count, cell_timeout=cell_timeout)
+        if kind == "external":
+            with external_cluster(count, workdir / "external") as address:
+                settings.scheduler = address
+                run = grade_class(folder, workdir / f"out-{name}", settings)
+        else:
+            run = grade_class(folder, workdir / f"out-{name}", settings)
+        tables[name] = _grades(run.reports["grades"])
+        runs[name] = _run_row(run, load)
+        if not costs:
+            costs = per_notebook_costs(run.results)
+        print(f"bench class: {name} worker(s): {run.seconds:.0f} s, {run.throughput:.2f} notebooks/min",
               flush=True)
-    first = tables[workers[0]]
+    first = tables[plans[0][0]]
     result: dict[str, Any] = {"students": students, "assignments": assignments, "runs": runs,
                               "identical_grades": all(t == first for t in tables.values()),
                               "misbehaving": {s: f"{a}/{k} in {e}" for s, (a, k, e) in bad.items()}}
@@ -272,7 +294,80 @@ def class_throughput(assignments: list[str], students: int, workers: list[int], 
         result["misbehaving_checks"] = _bad_checks(first)
     if "1" in runs and "2" in runs:
         result["speedup_2_vs_1"] = round(runs["2"]["throughput_per_min"] / runs["1"]["throughput_per_min"], 2)
+    result["costs_s"] = costs
     return result
+
+
+def per_notebook_costs(results: list[Any]) -> dict[str, float]:
+    """Mean seconds one worker spends on one notebook of each assignment (successful jobs)."""
+    seconds: dict[str, list[float]] = {}
+    for result in results:
+        if result.ok and not getattr(result, "resumed", False):
+            seconds.setdefault(result.assignment, []).append(result.seconds)
+    return {a: round(sum(v) / len(v), 2) for a, v in sorted(seconds.items())}
+
+
+def projection(costs: dict[str, float], students: int = PROJECTION_STUDENTS,
+               machines: tuple[int, ...] = PROJECTION_MACHINES, workers_per_machine: int = 2,
+               efficiency: float = 1.0) -> dict[str, Any]:
+    """Wall time to grade ``students`` × every notebook in ``costs`` on N machines.
+
+    ``costs``: seconds one worker spends per notebook (measured). The work is
+    ``students × Σ costs``; N machines run ``N × workers_per_machine`` jobs at once, each at
+    ``efficiency`` of a lone worker's speed (the measured 2-worker speed-up / 2 on one
+    machine). No run is shorter than its longest notebook.
+    """
+    if not costs:
+        return {}
+    work = students * sum(costs.values())
+    rows = {}
+    for count in machines:
+        slots = count * workers_per_machine
+        wall = max(work / (slots * efficiency), max(costs.values()))
+        rows[str(count)] = {"workers": slots, "hours": round(wall / 3600, 2)}
+    return {"students": students, "notebooks": len(costs), "costs_s": costs,
+            "work_hours": round(work / 3600, 2), "workers_per_machine": workers_per_machine,
+            "efficiency": round(efficiency, 3), "by_machines": rows}
+
+
+def external_cluster(workers: int, folder: Path):  # type: ignore[no-untyped-def]
+    """A ``dask scheduler`` and ``workers`` ``dask worker`` processes on this machine (context
+    manager yielding the scheduler's address); every process is killed on exit."""
+    import contextlib
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    @contextlib.contextmanager
+    def cluster():  # type: ignore[no-untyped-def]
+        from distributed import Client
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        address, dask = f"tcp://127.0.0.1:{port}", str(Path(sys.executable).parent / "dask")
+        folder.mkdir(parents=True, exist_ok=True)
+        commands = [[dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]]
+        commands += [[dask, "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
+                      "--local-directory", str(folder / f"w{i}")] for i in range(workers)]
+        processes = []
+        try:
+            for index, command in enumerate(commands):
+                with open(folder / f"process{index}.log", "ab") as log:
+                    processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                                      stdin=subprocess.DEVNULL, start_new_session=True))
+            time.sleep(5)
+            with Client(address, timeout="120s") as client:
+                client.wait_for_workers(workers, timeout=300)
+            yield address
+        finally:
+            for process in processes:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=60)
+
+    return cluster()
 
 
 # --------------------------------------------------------------------------- transfer
@@ -435,10 +530,24 @@ def _render_class(block: dict[str, Any] | None) -> list[str]:
     if "speedup_2_vs_1" in block:
         lines += ["", f"Speed-up of 2 workers over 1: **{block['speedup_2_vs_1']}x** (acceptance: ≥ 1.6x)."]
     lines.append(f"Identical grades in every run: {'yes' if block['identical_grades'] else 'NO'}.")
+    lines += _render_projection(block.get("projection"))
     for student, what in block.get("misbehaving", {}).items():
         lines.append(f"- misbehaving {student}: {what}")
     for check, ok in block.get("misbehaving_checks", {}).items():
         lines.append(f"- {check}: {'yes' if ok else 'NO'}")
+    return lines + [""]
+
+
+def _render_projection(block: dict[str, Any] | None) -> list[str]:
+    if not block:
+        return []
+    costs = ", ".join(f"{a} {s} s" for a, s in block["costs_s"].items())
+    lines = ["", f"Projection for {block['students']} students × {block['notebooks']} notebooks "
+             f"({block['work_hours']} worker-hours; measured seconds per notebook: {costs}; "
+             f"{block['workers_per_machine']} workers per machine at {block['efficiency']} of a lone "
+             "worker's speed):", "", "| machines | workers | hours |", "|---|---|---|"]
+    for count, row in block["by_machines"].items():
+        lines.append(f"| {count} | {row['workers']} | {row['hours']} |")
     return lines + [""]
 
 
@@ -457,6 +566,17 @@ def _render_transfer(block: dict[str, Any] | None) -> list[str]:
     return lines + [""]
 
 
+def _course_projection(block: dict[str, Any], notebooks: dict[str, Any]) -> dict[str, Any]:
+    """The projection from the class run's costs; assignments the class run did not include
+    take their single-autograde time from part 2."""
+    costs = dict(block.get("costs_s") or {})
+    for assignment, row in notebooks.items():
+        if assignment not in costs and isinstance(row, dict) and row.get("autograde_s"):
+            costs[assignment] = float(row["autograde_s"])
+    speedup = block.get("speedup_2_vs_1")
+    return projection(costs, efficiency=min(1.0, speedup / 2) if speedup else 1.0)
+
+
 def run_bench(out: Path, students: int = 20, workers: list[int] | None = None,
               assignments: list[str] | None = None, class_assignments: list[str] | None = None,
               transfer: bool = True, cell_timeout: int | None = None) -> dict[str, Any]:
@@ -472,6 +592,7 @@ def run_bench(out: Path, students: int = 20, workers: list[int] | None = None,
         if students > 0:
             results["class"] = class_throughput(class_assignments or available, students,
                                                 workers or [1, 2], work, cell_timeout)
+            results["class"]["projection"] = _course_projection(results["class"], results["notebooks"])
             missing = [a for a in available if a not in results["class"]["assignments"]]
             if missing or students < 20:
                 results["class"]["reduced"] = (f"{students} students; assignments not included: "

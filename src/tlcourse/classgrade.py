@@ -1,27 +1,32 @@
-"""Grade a whole class: parallel autograde, one merged gradebook, feedback, reports.
+"""Grade a whole class: autograde on a Dask cluster, one merged gradebook, feedback, reports.
 
-``python -m tlcourse grade SUBMISSIONS [--workers N] [--out DIR] [--memory-limit-mb M]``
+``python -m tlcourse grade SUBMISSIONS [--workers N] [--scheduler tcp://HOST:8786] [--out DIR]``
 
 How it works:
 
 1. :func:`tlcourse.submissions.collect` copies every submission into ``OUT/submitted/``.
-2. ``N`` worker processes (default: the number of cores) each build their own scratch
-   course with its own SQLite gradebook (nbgrader's autograde is serial and SQLite does not
-   take concurrent writers), then autograde the jobs the parent hands them one at a time,
-   longest first, and write each student's feedback HTML (hidden tests removed by
-   ``grader_config``). Each job talks to the parent over its own pipe, so a worker can be
-   killed without disturbing the others.
-3. Containment, innermost first: per-cell timeout, kernel restart and per-kernel memory
-   limit (``tlcourse.execution.ContainedExecute``, configured in ``grader_config.py``),
-   per-notebook time limit, and finally a hard per-job limit in the parent that kills a
-   stuck worker with its kernels, scores that submission 0 and starts a fresh worker.
-4. The parent merges the worker gradebooks into one, through nbgrader's Gradebook API
-   (``update_or_create_*``: running twice creates no duplicates; manual scores entered
-   by graders are kept). The target is ``TLCOURSE_DB_URL`` when set (e.g. PostgreSQL for
-   many graders; several runs may merge into it at once: :mod:`tlcourse.gradebook`) or
-   ``OUT/gradebook.db``. Autograded notebooks and feedback are copied
-   into ``OUT`` (an nbgrader course folder: ``nbgrader formgrader`` works there).
-5. Reports in ``OUT/reports/``: ``grades.csv``, ``exercises.csv``, ``exercises.png`` and
+2. The target gradebook is prepared (``TLCOURSE_DB_URL``, e.g. PostgreSQL for many graders
+   merging at once (:mod:`tlcourse.gradebook`), or ``OUT/gradebook.db``). Submissions that
+   were graded before with the same content and the same grading version (course
+   fingerprint and settings: :mod:`tlcourse.resume`) are not graded again: rerunning a
+   command whose client was killed resumes it.
+3. Every other submission is one job on Dask (:mod:`tlcourse.cluster`): a ``LocalCluster``
+   with ``N`` worker processes (default: the number of cores, one thread each) or an
+   existing cluster (``--scheduler``/``TLCOURSE_SCHEDULER``) whose workers hold the same
+   course version (checked before any job is submitted). Jobs are sent longest first.
+   A job is data in and data out (:mod:`tlcourse.gradejob`): the notebook's bytes go to the
+   worker, which grades it in a child process of its own and returns scores, incidents, the
+   autograded notebook and the feedback HTML (hidden tests removed by ``grader_config``).
+4. Containment, innermost first: per-cell CPU-time limit, kernel restart and per-kernel
+   memory limit (``tlcourse.execution.ContainedExecute``, configured in
+   ``grader_config.py``), per-notebook time limit, and a hard per-job limit on the worker
+   that kills the job's process with its kernels and scores that submission 0. A worker that
+   dies mid-job: Dask runs its jobs on another worker.
+5. As each result arrives the client writes its notebook and feedback into ``OUT`` (an
+   nbgrader course folder: ``nbgrader formgrader`` works there), merges its scores through
+   nbgrader's Gradebook API (``update_or_create_*``: merging twice creates no duplicates;
+   manual scores entered by graders are kept) and records its content hash and version.
+6. Reports in ``OUT/reports/``: ``grades.csv``, ``exercises.csv``, ``exercises.png`` and
    ``incidents.csv`` (:mod:`tlcourse.reports`), and ``sandbox.txt``: whether the
    submissions ran in the sandbox.
 
@@ -33,25 +38,22 @@ sandboxed in ``sandbox.txt`` and in the summary.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 import sys
 import time
-import traceback
+import uuid
 import warnings
-from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import psutil
 
 from .submissions import Job, collect
 
-#: Extra seconds beyond the notebook time limit before the parent kills a worker.
+#: Extra seconds beyond the notebook time limit before a job's process is killed.
 HARD_LIMIT_MARGIN = 300
 DEFAULT_NOTEBOOK_TIMEOUT = 900
 
@@ -91,6 +93,9 @@ class Settings:
     progress: bool = True
     job_limit_s: float | None = None  # hard per-job limit; default: notebook limit + margin
     sandbox: bool = True  # False (--no-sandbox): submission code runs as the grading user
+    scheduler: str | None = None  # tcp://HOST:8786 of an existing Dask cluster (else TLCOURSE_SCHEDULER, else local)
+    dashboard: str | None = None  # the local cluster's dashboard address (default: a free port)
+    resume: bool = True  # False (--regrade): grade again what was already graded
 
     def worker_count(self, jobs: int) -> int:
         return max(1, min(self.workers or cpu_count(), max(jobs, 1)))
@@ -118,23 +123,30 @@ class Settings:
 
 @dataclass
 class JobResult:
-    """What happened to one job; the scores themselves live in the worker's gradebook."""
+    """What happened to one job, with its scores as data (``record``) and its output files.
+
+    ``gradebook`` instead of ``record``: the URL of a gradebook that holds the scores.
+    """
 
     student: str
     assignment: str
     ok: bool
     seconds: float
-    worker: int
+    worker: int | str
     gradebook: str = ""
     error: str = ""
     incidents: list[tuple[str, str, str]] = field(default_factory=list)
+    record: dict[str, Any] | None = None
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)
+    content_hash: str = ""
+    resumed: bool = False  # graded by an earlier run (same content and version)
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.student, self.assignment)
 
 
-# --------------------------------------------------------------------------- worker side
+# --------------------------------------------------------------------------- one submission
 def _quiet() -> None:
     warnings.filterwarnings("ignore")  # SQLAlchemy warnings from nbgrader's API
 
@@ -159,36 +171,23 @@ def incidents_in(notebook_path: Path) -> list[tuple[str, str, str]]:
     return found
 
 
-def _place_submission(course: Any, job: Job) -> None:
-    target = course.submitted_path(job.student, job.assignment)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(job.path, target)
-    stamp, target_stamp = Path(job.path).with_name("timestamp.txt"), target.with_name("timestamp.txt")
-    if stamp.is_file():
-        shutil.copyfile(stamp, target_stamp)
-    elif target_stamp.exists():
-        target_stamp.unlink()
+def autograde_submission(course: Any, student: str, assignment: str,
+                         feedback: bool = True) -> tuple[bool, str, list[tuple[str, str, str]]]:
+    """Autograde one placed submission in ``course`` (and write its feedback).
 
-
-def grade_job(course: Any, job: Job, worker: int, feedback: bool = True) -> JobResult:
-    """Autograde one submission in a worker's course (and write its feedback)."""
-    start = time.perf_counter()
-    _place_submission(course, job)
-    result = course.api.autograde(job.assignment, job.student, force=True, create=True)
-    done = JobResult(job.student, job.assignment, bool(result.get("success")), 0.0, worker,
-                     gradebook=course.db_url)
-    if not done.ok:
-        done.error = _tail(result.get("log") or "", 40) + "\n" + _tail(result.get("error") or "")
-        done.incidents = [("-", "autograde_failed", failure_reason(done.error))]
-    else:
-        done.incidents = incidents_in(course.root / "autograded" / job.student / job.assignment
-                                      / f"{job.assignment}.ipynb")
-        if feedback:
-            made = course.api.generate_feedback(job.assignment, job.student, force=True)
-            if not made.get("success"):
-                done.incidents.append(("-", "feedback_failed", _tail(made.get("error", ""), 1)))
-    done.seconds = time.perf_counter() - start
-    return done
+    Returns (ok, error text, incidents). Runs in a job's child process on a worker
+    (:mod:`tlcourse.gradejob`).
+    """
+    result = course.api.autograde(assignment, student, force=True, create=True)
+    if not result.get("success"):
+        error = _tail(result.get("log") or "", 40) + "\n" + _tail(result.get("error") or "")
+        return False, error, [("-", "autograde_failed", failure_reason(error))]
+    incidents = incidents_in(course.root / "autograded" / student / assignment / f"{assignment}.ipynb")
+    if feedback:
+        made = course.api.generate_feedback(assignment, student, force=True)
+        if not made.get("success"):
+            incidents.append(("-", "feedback_failed", _tail(made.get("error", ""), 1)))
+    return True, "", incidents
 
 
 GENERIC_FAILURES = ("Please see", "There was an error processing", "Removing failed", "NbGraderException")
@@ -205,148 +204,8 @@ def _tail(text: str, lines: int = 15) -> str:
     return "\n".join(str(text).strip().splitlines()[-lines:])
 
 
-def _redirect_output(path: Path) -> None:
-    """Send this worker's and its kernels' stdout/stderr to a log file, not the terminal."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.close(log)
-
-
-def _worker_main(index: int, workdir: str, assignments: list[str], env: dict[str, str],
-                 conn: Connection, feedback: bool) -> None:
-    """Worker process: build a scratch course, then grade jobs until told to stop."""
-    os.environ.update(env)
-    _quiet()
-    _redirect_output(Path(workdir).with_suffix(".log"))
-    try:
-        from .grading import ScratchCourse
-
-        course = ScratchCourse(Path(workdir), assignments)
-    except Exception:
-        conn.send(("fatal", index, traceback.format_exc()))
-        return
-    conn.send(("ready", index, None))
-    while True:
-        job = conn.recv()
-        if job is None:
-            return
-        try:
-            conn.send(("done", index, grade_job(course, job, index, feedback)))
-        except Exception:
-            failed = JobResult(job.student, job.assignment, False, 0.0, index, course.db_url,
-                               error=traceback.format_exc())
-            failed.incidents = [("-", "grader_error", _tail(failed.error, 1))]
-            conn.send(("done", index, failed))
-
-
-# --------------------------------------------------------------------------- parent side
-@dataclass
-class _Worker:
-    index: int
-    process: Any
-    conn: Connection
-    folder: Path
-    ready: bool = False
-    job: Job | None = None
-    started: float = 0.0
-
-
 class GradingError(RuntimeError):
     """The class could not be graded at all (a configuration problem, not a submission)."""
-
-
-class WorkerPool:
-    """Worker processes fed one job at a time; stuck or dead workers are replaced."""
-
-    def __init__(self, workdir: Path, assignments: list[str], settings: Settings, workers: int) -> None:
-        self.workdir, self.assignments, self.settings = workdir, assignments, settings
-        self.env = settings.environment(workers)
-        self.context = multiprocessing.get_context("spawn")
-        self.next_index = 0
-        self.workers = [self._spawn() for _ in range(workers)]
-
-    def _spawn(self) -> _Worker:
-        index, self.next_index = self.next_index, self.next_index + 1
-        folder = self.workdir / f"worker-{index}"
-        parent, child = self.context.Pipe()
-        process = self.context.Process(
-            target=_worker_main, name=f"tlcourse-grader-{index}",
-            args=(index, str(folder), self.assignments, self.env, child, self.settings.feedback))
-        process.start()
-        child.close()
-        return _Worker(index, process, parent, folder)
-
-    def run(self, jobs: Iterable[Job], on_result) -> None:  # type: ignore[no-untyped-def]
-        """Grade every job, calling ``on_result(JobResult)`` as each finishes."""
-        pending = deque(jobs)
-        while pending or any(w.job for w in self.workers):
-            for worker in self.workers:
-                if worker.ready and worker.job is None and pending:
-                    worker.job, worker.started = pending.popleft(), time.monotonic()
-                    worker.conn.send(worker.job)
-            for conn in wait([w.conn for w in self.workers], timeout=1.0):
-                self._receive(next(w for w in self.workers if w.conn is conn), on_result)
-            self._police(on_result)
-
-    def _receive(self, worker: _Worker, on_result) -> None:  # type: ignore[no-untyped-def]
-        try:
-            kind, _, payload = worker.conn.recv()
-        except (EOFError, OSError):
-            self._lost(worker, on_result)
-            return
-        if kind == "fatal":
-            self.close()
-            raise GradingError(f"a grading worker could not start:\n{payload}")
-        if kind == "ready":
-            worker.ready = True
-        elif kind == "done":
-            worker.job = None
-            on_result(payload)
-
-    def _police(self, on_result) -> None:  # type: ignore[no-untyped-def]
-        limit = self.settings.hard_limit()
-        for worker in list(self.workers):
-            if worker.job and time.monotonic() - worker.started > limit:
-                self._replace(worker, on_result, "worker_killed",
-                              f"no result after {limit:.0f} s: worker and kernels killed")
-            elif not worker.process.is_alive() and not worker.conn.poll():
-                self._lost(worker, on_result)
-
-    def _lost(self, worker: _Worker, on_result) -> None:  # type: ignore[no-untyped-def]
-        """A worker exited: replace it, unless it never started (then nothing would)."""
-        if not worker.ready:
-            worker.process.join(timeout=5)
-            self.close()
-            raise GradingError(f"grading worker {worker.index} exited while starting (exit code "
-                               f"{worker.process.exitcode}); when calling grade_class from a "
-                               "script, guard it with `if __name__ == '__main__':`")
-        self._replace(worker, on_result, "worker_died", "the worker process exited")
-
-    def _replace(self, worker: _Worker, on_result, kind: str, message: str) -> None:  # type: ignore[no-untyped-def]
-        _kill_tree(worker.process.pid)
-        worker.conn.close()
-        if worker.job is not None:
-            job = worker.job
-            failed = JobResult(job.student, job.assignment, False, time.monotonic() - worker.started,
-                               worker.index, error=message, incidents=[("-", kind, message)])
-            on_result(failed)
-        self.workers[self.workers.index(worker)] = self._spawn()
-
-    def close(self) -> None:
-        for worker in self.workers:
-            try:
-                worker.conn.send(None)
-            except OSError:
-                pass
-        deadline = time.monotonic() + 30
-        for worker in self.workers:
-            worker.process.join(timeout=max(0.1, deadline - time.monotonic()))
-            if worker.process.is_alive():
-                _kill_tree(worker.process.pid)
 
 
 def _kill_tree(pid: int | None) -> None:
@@ -390,30 +249,120 @@ def schedule(jobs: list[Job]) -> list[Job]:
     return sorted(jobs, key=lambda job: (-costs[job.assignment], job.assignment, job.student))
 
 
-def run_jobs(jobs: list[Job], workdir: Path, assignments: list[str], settings: Settings) -> list[JobResult]:
-    """Autograde ``jobs`` with parallel workers; results sorted by (student, assignment)."""
+def job_spec(job: Job, assignments: list[str], settings: Settings, env: dict[str, str],
+             course_version: str) -> Any:
+    """The data a worker needs to grade ``job`` (the notebook's bytes, not its path)."""
+    from .gradejob import JobSpec
+
+    return JobSpec(job.student, job.assignment, Path(job.path).read_bytes(), _stamp_of(job),
+                   assignments, course_version, env, settings.feedback, settings.hard_limit())
+
+
+def _stamp_of(job: Job) -> str | None:
+    stamp = Path(job.path).with_name("timestamp.txt")
+    return stamp.read_text() if stamp.is_file() else None
+
+
+def content_hash(job: Job) -> str:
+    """The submission's identity for resuming: notebook bytes and timestamp."""
+    from .courseversion import content_hash as digest
+
+    return digest(Path(job.path).read_bytes(), _stamp_of(job))
+
+
+def grading_version(settings: Settings, course_version: str | None = None) -> str:
+    """Course fingerprint plus every setting that can change a grade (for resuming)."""
+    import hashlib
+    import json
+
+    from .courseversion import fingerprint
+
+    env = settings.environment(1)
+    decisive = {k: v for k, v in env.items() if k.startswith("TLCOURSE_")}
+    decisive.update(feedback=str(settings.feedback), hard_limit=str(settings.hard_limit()))
+    text = (course_version or fingerprint()) + json.dumps(decisive, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def run_jobs(jobs: list[Job], workdir: Path, assignments: list[str], settings: Settings,
+             on_result: Callable[[JobResult], None] | None = None) -> list[JobResult]:
+    """Autograde ``jobs`` on the Dask cluster; ``on_result`` sees each result as it arrives.
+
+    Results are sorted by (student, assignment). A job whose worker died is run again
+    elsewhere by Dask; one that killed workers too often (Dask's ``allowed-failures``)
+    scores 0 with a ``worker_died`` incident.
+    """
     from tqdm import tqdm
+
+    from . import cluster
+    from .courseversion import fingerprint
+    from .gradejob import run_job
 
     if not jobs:
         return []
+    address = cluster.scheduler_address(settings.scheduler)
     workers = settings.worker_count(len(jobs))
-    results: list[JobResult] = []
-    bar = tqdm(total=len(jobs), desc=f"grading ({workers} workers)", unit="nb",
-               disable=not settings.progress, file=sys.stderr)
+    workdir.mkdir(parents=True, exist_ok=True)
+    version = fingerprint()
+    results: dict[tuple[str, str], JobResult] = {}
+    with cluster.connect(address, workers, settings.dashboard, str(workdir)) as client:
+        cluster.announce(cluster.describe(client, address), quiet=not settings.progress)
+        cluster.check_workers(client, version, settings.sandbox)
+        count = len(client.scheduler_info().get("workers", {})) or workers
+        env = settings.environment(count if not address else max(count, cpu_count()))
+        ordered = schedule(jobs)
+        specs = {job.key: job_spec(job, assignments, settings, env, version) for job in ordered}
+        futures = {client.submit(run_job, specs[job.key], key=_task_key(job), pure=False, retries=1,
+                                 priority=len(ordered) - index): job
+                   for index, job in enumerate(ordered)}
+        bar = tqdm(total=len(jobs), desc=f"grading ({count} workers)", unit="nb",
+                   disable=not settings.progress, file=sys.stderr)
+        try:
+            for future in _as_completed(futures):
+                result = _result_of(future, futures[future], content_hash(futures[future]))
+                results[result.key] = result  # keyed: a result seen twice is kept once
+                future.release()  # the cluster may forget it: its data are here now
+                if on_result is not None:
+                    on_result(result)
+                    result.files = {}  # written by on_result: no need to hold every class file in memory
+                bar.update(1)
+                bar.set_postfix(failed=sum(not r.ok for r in results.values()),
+                                incidents=sum(len(r.incidents) for r in results.values()))
+        except BaseException:
+            client.cancel(list(futures))
+            raise
+        finally:
+            bar.close()
+    return sorted(results.values(), key=lambda r: r.key)
 
-    def on_result(result: JobResult) -> None:
-        results.append(result)
-        bar.update(1)
-        bar.set_postfix(failed=sum(not r.ok for r in results),
-                        incidents=sum(len(r.incidents) for r in results))
 
-    pool = WorkerPool(workdir, assignments, settings, workers)
+def _task_key(job: Job) -> str:
+    """A readable, unique Dask key (the dashboard shows it)."""
+    return f"grade-{job.assignment}-{job.student}-{uuid.uuid4().hex[:8]}"
+
+
+def _as_completed(futures: dict) -> Iterable[Any]:  # type: ignore[type-arg]
+    from distributed import as_completed
+
+    return as_completed(list(futures))
+
+
+def _result_of(future: Any, job: Job, digest: str) -> JobResult:
+    """A finished future as a JobResult; configuration errors stop the whole run."""
+    from .gradejob import CourseVersionError, WorkerSetupError
+
     try:
-        pool.run(schedule(jobs), on_result)
-    finally:
-        pool.close()
-        bar.close()
-    return sorted(results, key=lambda r: r.key)
+        data = future.result()
+    except (CourseVersionError, WorkerSetupError) as error:
+        raise GradingError(str(error)) from error
+    except Exception as error:  # e.g. KilledWorker: the job killed its worker too often
+        message = f"{type(error).__name__}: {error}"[:300]
+        return JobResult(job.student, job.assignment, False, 0.0, "-", error=message,
+                         incidents=[("-", "worker_died", message)], content_hash=digest)
+    return JobResult(data["student"], data["assignment"], bool(data["ok"]), float(data["seconds"]),
+                     data["worker"], error=data.get("error") or "",
+                     incidents=[tuple(i) for i in data["incidents"]], record=data.get("record"),
+                     files=data.get("files") or {}, content_hash=digest)
 
 
 # --------------------------------------------------------------------------- merging
@@ -425,12 +374,14 @@ def target_db_url(out: Path) -> str:
 def merge(results: list[JobResult], db_url: str) -> None:
     """Copy every job's autograde scores into the gradebook at ``db_url`` (Gradebook API).
 
-    Failed jobs score 0 and are flagged for review. Manual scores already in the target
-    (entered by graders) are kept. Each submission is one writing unit of
-    :class:`tlcourse.gradebook.SharedGradebook`: with PostgreSQL, other grading runs merging
-    into the same database at the same time wait for it (advisory lock), and a collision with
-    a writer that does not lock is rolled back and merged again, so nothing is lost or
-    duplicated.
+    A result carries its scores as data (``record``, from a worker) or names the gradebook
+    that holds them (``gradebook``). Failed jobs score 0 and are flagged for review. Manual
+    scores already in the target (entered by graders) are kept. Merging is idempotent:
+    merging a result twice (a job Dask ran twice) leaves one grade. Each submission is one
+    writing unit of :class:`tlcourse.gradebook.SharedGradebook`: with PostgreSQL, other
+    grading runs merging into the same database at the same time wait for it (advisory
+    lock), and a collision with a writer that does not lock is rolled back and merged again,
+    so nothing is lost or duplicated.
     """
     from nbgrader.api import Gradebook
 
@@ -441,7 +392,7 @@ def merge(results: list[JobResult], db_url: str) -> None:
         with SharedGradebook(db_url) as target:
             for result in results:
                 source = None
-                if result.ok:
+                if result.ok and result.record is None and result.gradebook:
                     if result.gradebook not in sources:
                         sources[result.gradebook] = Gradebook(result.gradebook)
                     source = sources[result.gradebook]
@@ -452,36 +403,77 @@ def merge(results: list[JobResult], db_url: str) -> None:
 
 
 def _merge_one(target: Any, source: Any, result: JobResult) -> None:
+    from datetime import datetime
+
+    from .gradejob import record_of
+
     student, assignment = result.student, result.assignment
+    record = result.record if result.ok else None
+    if record is None and result.ok and source is not None:
+        record = record_of(source, student, assignment)
     target.update_or_create_student(student)
-    stamp = source.find_submission(assignment, student).timestamp if source else None
+    stamp = datetime.fromisoformat(record["timestamp"]) if record and record["timestamp"] else None
     submission = target.update_or_create_submission(assignment, student, timestamp=stamp)
     for notebook in submission.notebooks:
-        origin = source.find_submission_notebook(notebook.name, assignment, student) if source else None
+        origin = record["notebooks"].get(notebook.name) if record else None
         notebook.flagged = origin is None
         if origin is not None:
-            notebook.late_submission_penalty = origin.late_submission_penalty
-        scores = {g.name: g for g in origin.grades} if origin else {}
+            notebook.late_submission_penalty = origin["late_submission_penalty"]
+        scores = origin["grades"] if origin else {}
         for grade in notebook.grades:
-            copied = scores.get(grade.name)
-            grade.auto_score = copied.auto_score if copied else 0.0
-            grade.needs_manual_grade = copied.needs_manual_grade if copied else False
-        comments = {c.name: c for c in origin.comments} if origin else {}
+            auto, manual = scores.get(grade.name, (0.0, False))
+            grade.auto_score, grade.needs_manual_grade = auto, manual
+        comments = origin["comments"] if origin else {}
         for comment in notebook.comments:
-            comment.auto_comment = comments[comment.name].auto_comment if comment.name in comments else None
+            comment.auto_comment = comments.get(comment.name)
     target.db.commit()
 
 
-def collect_outputs(results: list[JobResult], work: Path, out: Path) -> None:
-    """Copy autograded notebooks and feedback from the workers into ``out``."""
-    for result in results:
-        for folder in ("autograded", "feedback"):
-            target = out / folder / result.student / result.assignment
-            if target.exists():
-                shutil.rmtree(target)
-            source = work / f"worker-{result.worker}" / folder / result.student / result.assignment
-            if result.ok and source.is_dir():
-                shutil.copytree(source, target)
+def write_outputs(result: JobResult, out: Path) -> None:
+    """Put a result's autograded notebook and feedback into ``out`` (none for a failed job)."""
+    for folder in ("autograded", "feedback"):
+        target = out / folder / result.student / result.assignment
+        if target.exists():
+            shutil.rmtree(target)
+    for name, data in (result.files.items() if result.ok else ()):
+        path = out / name
+        if path.resolve().is_relative_to(out.resolve()) and not path.is_symlink():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+
+
+def store(target: Any, result: JobResult, out: Path, version: str) -> None:
+    """Everything one finished job leaves: outputs, grade, then its resume row (last)."""
+    from . import resume
+
+    write_outputs(result, out)
+    target.write(partial(_merge_one, source=None, result=result))
+    if result.content_hash:
+        target.write(lambda gb: resume.save(gb.db, result.student, result.assignment, result.content_hash,
+                                            version, result.ok, result.seconds, result.incidents))
+
+
+def already_graded(jobs: list[Job], db_url: str, version: str, out: Path) -> tuple[list[JobResult], list[Job]]:
+    """(results of jobs graded before with the same content and version, jobs left to grade).
+
+    Only successful grades are kept (a failed job is graded again: its failure may have been
+    the machine's), and only when their autograded notebook is in ``out``.
+    """
+    from . import resume
+
+    rows = resume.load(db_url)
+    done, todo = [], []
+    for job in jobs:
+        row = rows.get(job.key)
+        notebook = out / "autograded" / job.student / job.assignment / f"{job.assignment}.ipynb"
+        if row and row.ok and row.version == version and row.content_hash == content_hash(job) \
+                and notebook.is_file():
+            done.append(JobResult(job.student, job.assignment, True, row.seconds, "resumed",
+                                  incidents=list(row.incidents), content_hash=row.content_hash,
+                                  resumed=True))
+        else:
+            todo.append(job)
+    return done, todo
 
 
 # --------------------------------------------------------------------------- whole run
@@ -498,6 +490,7 @@ class ClassRun:
     reports: dict[str, Path] = field(default_factory=dict)
     sandboxed: bool = True
     sandbox_detail: str = ""
+    resumed: int = 0  # submissions graded by an earlier run and not graded again
 
     @property
     def throughput(self) -> float:
@@ -543,10 +536,10 @@ def write_sandbox_report(folder: Path, run: ClassRun) -> Path:
 def grade_class(submissions: Path, out: Path, settings: Settings | None = None,
                 assignments: list[str] | None = None, regexp: str | None = None,
                 keep_work: bool = False) -> ClassRun:
-    """Collect, autograde in parallel, merge, copy feedback and write the reports.
+    """Collect, autograde on Dask, merge, write feedback and the reports.
 
-    Worker processes are started with ``spawn``: a script that calls this must guard its
-    entry point with ``if __name__ == "__main__":``.
+    The local cluster's worker processes are started with ``spawn``: a script that calls
+    this must guard its entry point with ``if __name__ == "__main__":``.
     """
     with warnings.catch_warnings():
         _quiet()
@@ -571,7 +564,7 @@ def no_submissions_message(submissions: Path, assignments: list[str], skipped: l
 def _grade_class(submissions: Path, out: Path, settings: Settings, assignments: list[str] | None,
                  regexp: str | None, keep_work: bool) -> ClassRun:
     from . import reports
-    from .gradebook import prepare_course
+    from .gradebook import SharedGradebook, prepare_course
 
     out = _check_out(out)
     sandbox_detail = _sandbox_check(settings)
@@ -581,20 +574,21 @@ def _grade_class(submissions: Path, out: Path, settings: Settings, assignments: 
     if not jobs:  # before anything in OUT is touched: earlier reports and gradebook stay
         raise GradingError(no_submissions_message(Path(submissions), assignments, skipped, out))
     used = [a for a in assignments if any(job.assignment == a for job in jobs)]
+    db_url = target_db_url(out)
+    prepare_course(out, used, db_url)
+    version = grading_version(settings)
+    done, todo = already_graded(jobs, db_url, version, out) if settings.resume else ([], jobs)
     work = out / ".work"
     if work.exists():
         shutil.rmtree(work)
-    results = run_jobs(jobs, work, used, settings)
-    db_url = target_db_url(out)
-    if used:
-        prepare_course(out, used, db_url)
-        merge(results, db_url)
-        collect_outputs(results, work, out)
+    with SharedGradebook(db_url) as target:
+        graded = run_jobs(todo, work, used, settings, on_result=partial(store, target, out=out, version=version))
+    results = sorted(done + graded, key=lambda r: r.key)
     run = ClassRun(out, db_url, results, skipped, time.perf_counter() - start,
-                   settings.worker_count(len(jobs)), sandboxed=settings.sandbox,
-                   sandbox_detail=sandbox_detail)
+                   settings.worker_count(len(todo)), sandboxed=settings.sandbox,
+                   sandbox_detail=sandbox_detail, resumed=len(done))
     run.reports = reports.write_all(out / "reports", db_url, used, results)
     run.reports["sandbox"] = write_sandbox_report(out / "reports", run)
     if not keep_work and work.exists():
-        shutil.rmtree(work)
+        shutil.rmtree(work, ignore_errors=True)
     return run

@@ -50,7 +50,8 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return Settings(workers=args.workers, memory_limit_mb=args.memory_limit_mb,
                     cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
                     threads_per_kernel=args.threads_per_kernel, feedback=not args.no_feedback,
-                    progress=not args.quiet, sandbox=not args.no_sandbox)
+                    progress=not args.quiet, sandbox=not args.no_sandbox, scheduler=args.scheduler,
+                    dashboard=args.dashboard, resume=not args.regrade)
 
 
 def _grade(args: argparse.Namespace) -> int:
@@ -77,6 +78,9 @@ def summary(run) -> str:  # type: ignore[no-untyped-def]
              f"Gradebook: {run.db_url}",
              f"Feedback:  {run.out / 'feedback'}"]
     lines += [f"{name.capitalize():10s} {path}" for name, path in run.reports.items()]
+    if getattr(run, "resumed", 0):
+        lines.append(f"Resumed: {run.resumed} notebooks already graded with the same content and course "
+                     "version were not graded again (--regrade grades everything)")
     if not getattr(run, "sandboxed", True):
         lines.append("NOT SANDBOXED (--no-sandbox): submission code ran as you, with access to your "
                      "files and network; recorded in reports/sandbox.txt")
@@ -193,7 +197,14 @@ def _grade_parser(sub: argparse._SubParsersAction) -> None:
     grade.add_argument("submissions", help="folder or .zip: submitted/<student>/<id>/<id>.ipynb, "
                                            "<student>_<id>.ipynb files, or <student>/<id>.ipynb")
     grade.add_argument("--out", default="graded", help="course folder for the results (default: graded/)")
-    grade.add_argument("--workers", type=int, default=0, help="parallel workers (default: CPU cores)")
+    grade.add_argument("--workers", type=int, default=0,
+                       help="workers of the local Dask cluster (default: CPU cores)")
+    grade.add_argument("--scheduler", help="grade on an existing Dask cluster, e.g. tcp://HOST:8786 "
+                                           "(default: $TLCOURSE_SCHEDULER, else a local cluster)")
+    grade.add_argument("--dashboard", help="address of the local cluster's Dask dashboard, e.g. :8787 "
+                                           "(default: a free port; needs bokeh)")
+    grade.add_argument("--regrade", action="store_true",
+                       help="grade again submissions already graded with the same content and version")
     grade.add_argument("--memory-limit-mb", type=int, help="memory limit per kernel (default 4096; 0: none)")
     grade.add_argument("--cell-timeout", type=int, help="seconds per cell (default from grader_config: 60)")
     grade.add_argument("--notebook-timeout", type=int, help="seconds per notebook (default 900)")
@@ -202,7 +213,7 @@ def _grade_parser(sub: argparse._SubParsersAction) -> None:
     grade.add_argument("--assignment", action="append", help="grade only this assignment (repeatable)")
     grade.add_argument("--regexp", help="nbgrader FileNameCollector named_regexp for flat file names")
     grade.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
-    grade.add_argument("--keep-work", action="store_true", help="keep the workers' scratch courses (.work/)")
+    grade.add_argument("--keep-work", action="store_true", help="keep the local workers' scratch folders (.work/)")
     grade.add_argument("--quiet", action="store_true", help="no progress bar")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="grade even where the bubblewrap sandbox cannot run: submission code "

@@ -178,6 +178,14 @@ class ScratchCourse:
         for assignment in self.assignments:
             self._check(self.api.generate_assignment(assignment, force=True), "generate_assignment")
 
+    @classmethod
+    def reopen(cls, workdir: Path, assignments: list[str]) -> "ScratchCourse":
+        """A course an earlier ``ScratchCourse(workdir, assignments)`` built (no regeneration)."""
+        course = cls.__new__(cls)
+        course.root, course.assignments = Path(workdir).resolve(), list(assignments)
+        course.api = course._make_api()
+        return course
+
     def _make_api(self):  # type: ignore[no-untyped-def]
         from nbgrader.apps import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
