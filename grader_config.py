@@ -6,13 +6,17 @@ Environment variables, for instructors:
 
 * ``TLCOURSE_DB_URL``: any SQLAlchemy URL for the gradebook (e.g. PostgreSQL when
   several graders write at once). Default: SQLite ``gradebook.db`` in the course root.
-* ``TLCOURSE_CELL_TIMEOUT``: seconds a single cell may run while grading (default 60).
+* the grading limits (``tlcourse.limits``, defined there once): ``TLCOURSE_CELL_TIMEOUT``,
+  ``TLCOURSE_NOTEBOOK_TIMEOUT`` and ``TLCOURSE_KERNEL_MEMORY_MB``.
 """
 
 import os
 from pathlib import Path
 
+from tlcourse.limits import GradingLimits
+
 c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads the config)
+LIMITS = GradingLimits.from_env()
 
 COURSE_ROOT = Path(__file__).resolve().parent
 
@@ -35,14 +39,13 @@ c.CourseDirectory.db_url = os.environ.get(
     "TLCOURSE_DB_URL", f"sqlite:///{COURSE_ROOT / 'gradebook.db'}"
 )
 
-# Execution while validating and autograding. The slowest graded cell takes seconds on 2 CPU
-# cores; 60 s per cell leaves room for slow machines yet stops an endless loop in a
-# submission (it scores 0 for that cell, the rest of the notebook still runs). While
-# autograding (tlcourse.execution.ContainedExecute) the limit counts the kernel's CPU time,
-# 60 s per core, so a busy machine never cuts a correct cell short; the wall clock (5x) only
+# Execution while validating and autograding. The per-cell limit (tlcourse.limits: 60 s) stops
+# an endless loop in a submission (it scores 0 for that cell, the rest of the notebook still
+# runs). While autograding (tlcourse.execution.ContainedExecute) it counts the kernel's CPU
+# time per core, so a busy machine never cuts a correct cell short; the wall clock (5x) only
 # guards against cells that hang without computing. Validate in JupyterLab uses nbgrader's
 # plain wall-clock timeout.
-c.Execute.timeout = int(os.environ.get("TLCOURSE_CELL_TIMEOUT", "60"))
+c.Execute.timeout = LIMITS.cell_s
 c.Execute.interrupt_on_timeout = True
 c.Execute.startup_timeout = 120
 c.Execute.execute_retries = 0
@@ -74,8 +77,7 @@ c.ClearOutput.enabled = True
 # (jupyter/nbgrader#1083). ContainedExecute replaces Execute: a kernel that dies (os._exit,
 # memory watchdog) or a loop that ignores the interrupt costs only the cell where it
 # happened; the kernel is restarted and the completed cells are replayed.
-#   TLCOURSE_KERNEL_MEMORY_MB    memory limit per kernel (RLIMIT_DATA + watchdog; 0: none)
-#   TLCOURSE_NOTEBOOK_TIMEOUT    seconds for a whole notebook (then remaining cells score 0)
+# Its memory and whole-notebook limits come from tlcourse.limits too.
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "tlcourse.sanitize.RepairCells",
@@ -93,9 +95,8 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-if "TLCOURSE_KERNEL_MEMORY_MB" in os.environ:  # default: tlcourse.sandbox.MEMORY_LIMIT_MB
-    c.ContainedExecute.memory_limit_mb = int(os.environ["TLCOURSE_KERNEL_MEMORY_MB"])
-c.ContainedExecute.notebook_timeout = int(os.environ.get("TLCOURSE_NOTEBOOK_TIMEOUT", "900"))
+c.ContainedExecute.memory_limit_mb = LIMITS.memory_mb
+c.ContainedExecute.notebook_timeout = LIMITS.notebook_s
 c.ContainedExecute.max_kernel_restarts = 3
 # Every grading kernel runs in a bubblewrap sandbox (tlcourse.sandbox): no view of solutions/,
 # gradebooks or other submissions, no network, an unprivileged user, limits on processes,

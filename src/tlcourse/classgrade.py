@@ -51,11 +51,10 @@ from typing import Any, Callable, Iterable
 
 import psutil
 
+from .limits import GradingLimits
 from .submissions import Job, collect
 
 #: Extra seconds beyond the notebook time limit before a job's process is killed.
-HARD_LIMIT_MARGIN = 300
-DEFAULT_NOTEBOOK_TIMEOUT = 900
 
 
 # --------------------------------------------------------------------------- course
@@ -100,25 +99,20 @@ class Settings:
     def worker_count(self, jobs: int) -> int:
         return max(1, min(self.workers or cpu_count(), max(jobs, 1)))
 
+    def limits(self) -> GradingLimits:
+        """This run's limits: the defaults, then this machine's environment, then the options."""
+        return GradingLimits.from_env().with_overrides(
+            cell_s=self.cell_timeout, notebook_s=self.notebook_timeout, memory_mb=self.memory_limit_mb)
+
     def environment(self, workers: int) -> dict[str, str]:
-        env = {}
-        if self.memory_limit_mb is not None:
-            env["TLCOURSE_KERNEL_MEMORY_MB"] = str(self.memory_limit_mb)
-        if self.cell_timeout is not None:
-            env["TLCOURSE_CELL_TIMEOUT"] = str(self.cell_timeout)
-        if self.notebook_timeout is not None:
-            env["TLCOURSE_NOTEBOOK_TIMEOUT"] = str(self.notebook_timeout)
+        env = self.limits().to_env()  # explicit: a worker never falls back on its own environment
         threads = self.threads_per_kernel or max(1, cpu_count() // workers)
         env.update(TF_NUM_INTRAOP_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
         env["TLCOURSE_SANDBOX"] = "1" if self.sandbox else "0"  # explicit: never inherited
         return env
 
     def hard_limit(self) -> float:
-        if self.job_limit_s:
-            return self.job_limit_s
-        notebook = self.notebook_timeout or int(os.environ.get("TLCOURSE_NOTEBOOK_TIMEOUT",
-                                                               DEFAULT_NOTEBOOK_TIMEOUT))
-        return notebook + HARD_LIMIT_MARGIN
+        return self.job_limit_s or self.limits().hard_limit_s()
 
 
 @dataclass

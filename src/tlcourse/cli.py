@@ -191,6 +191,8 @@ def _build_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _grade_parser(sub: argparse._SubParsersAction) -> None:
+    from .limits import help_text
+
     grade = sub.add_parser("grade", help="grade a whole class (instructors)",
                            description="Autograde every submission in parallel, merge one gradebook, "
                                        "write feedback without hidden tests and grade reports.")
@@ -205,9 +207,9 @@ def _grade_parser(sub: argparse._SubParsersAction) -> None:
                                            "(default: a free port; needs bokeh)")
     grade.add_argument("--regrade", action="store_true",
                        help="grade again submissions already graded with the same content and version")
-    grade.add_argument("--memory-limit-mb", type=int, help="memory limit per kernel (default 4096; 0: none)")
-    grade.add_argument("--cell-timeout", type=int, help="seconds per cell (default from grader_config: 60)")
-    grade.add_argument("--notebook-timeout", type=int, help="seconds per notebook (default 900)")
+    grade.add_argument("--memory-limit-mb", type=int, help=help_text("memory_mb"))
+    grade.add_argument("--cell-timeout", type=int, help=help_text("cell_s"))
+    grade.add_argument("--notebook-timeout", type=int, help=help_text("notebook_s"))
     grade.add_argument("--threads-per-kernel", type=int,
                        help="TensorFlow/OpenMP threads per kernel (default: cores / workers)")
     grade.add_argument("--assignment", action="append", help="grade only this assignment (repeatable)")

@@ -52,6 +52,7 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, Float, Integer, observe
 
+from . import limits as _limits
 from . import sandbox as _sandbox
 
 LAUNCHER = _sandbox.LAUNCHER
@@ -207,7 +208,7 @@ class CpuWatchdog(_Watchdog):
 class ContainedExecute(Execute):
     """nbgrader's ``Execute`` that contains dead kernels, endless loops and memory hogs."""
 
-    notebook_timeout = Integer(900, help="Seconds for the whole notebook (0: no limit)").tag(config=True)
+    notebook_timeout = Integer(_limits.DEFAULT.notebook_s, help="Seconds for the whole notebook (0: no limit)").tag(config=True)
     memory_limit_mb = Integer(_sandbox.MEMORY_LIMIT_MB,
                               help="Per-kernel memory limit in MB (0: no limit)").tag(config=True)
     sandbox = Bool(True, help="Run kernels in a bubblewrap sandbox (tlcourse.sandbox); False runs "

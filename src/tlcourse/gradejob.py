@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .limits import DEFAULT as _DEFAULT_LIMITS
+
 #: Seconds a worker may take to build its scratch course (generate_assignment of every notebook).
 PREPARE_LIMIT = 1800
 RESULT_FILE = "result.json"
@@ -54,7 +56,7 @@ class JobSpec:
     course_version: str
     env: dict[str, str] = field(default_factory=dict)
     feedback: bool = True
-    hard_limit: float = 1200.0
+    hard_limit: float = _DEFAULT_LIMITS.hard_limit_s()
 
 
 def version_message(worker: str, theirs: str, ours: str) -> str:

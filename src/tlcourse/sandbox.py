@@ -56,6 +56,8 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer
 
+from . import limits as _limits
+
 #: Sets the limits and the user, then execs the kernel (run as a script, never imported).
 LAUNCHER = Path(__file__).with_name("_kernel_launcher.py")
 
@@ -67,9 +69,8 @@ LAUNCHER = Path(__file__).with_name("_kernel_launcher.py")
 #: 512 leaves room for that plus the few subprocesses a notebook may start, and stops a
 #: fork bomb long before it hurts the machine.
 PROCESS_LIMIT = 512
-#: RLIMIT_DATA per kernel in MB: the course's existing memory limit (the largest notebook
-#: trains small models on Fashion-MNIST well below it).
-MEMORY_LIMIT_MB = 4096
+#: RLIMIT_DATA per kernel in MB: the course's memory limit (tlcourse.limits).
+MEMORY_LIMIT_MB = _limits.DEFAULT.memory_mb
 #: CPU seconds per kernel process (all its threads together). The notebook time limit is
 #: 900 s of wall clock; a kernel using ~4 cores for all of it stays under 3600 s. This only
 #: backs up the per-cell timeout (e.g. a child process that spins after its cell ended).
