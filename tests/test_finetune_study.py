@@ -83,3 +83,21 @@ def test_summary_mean_and_spread():
     assert summary["gain_sd"] == pytest.approx(float(np.std([0.04, 0.01, 0.06], ddof=1)), abs=1e-4)
     assert (summary["gain_min"], summary["gain_max"]) == (0.01, 0.06)
     assert summary["seconds_per_seed"] == 6.0
+
+
+def test_course_results_are_the_recorded_study():
+    """data/results/ajuste_fino_estudio.csv (what notebook 04 shows) summarises benchmarks/finetuning.json."""
+    import pandas as pd
+
+    from tlcourse.curves import results_dir
+
+    shipped = pd.read_csv(results_dir() / study.RESULTS_CSV)
+    record = study.load_record(study.default_record())
+    summaries = {s["setting"]: s for s in study.summarise(record["runs"])}
+    assert len(shipped) >= 2
+    for row in shipped.itertuples():
+        summary, setting = summaries[row.setting], study.SETTINGS[row.setting]
+        assert len(summary["seeds"]) == row.seeds >= 3
+        assert (row.condition, row.k, row.epochs) == (setting.condition, setting.k, setting.epochs)
+        for key in ("phase1", "control", "fine_tuned", "gain", "gain_sd", "gain_min", "gain_max"):
+            assert getattr(row, key) == pytest.approx(summary[key], abs=1e-4), (row.setting, key)

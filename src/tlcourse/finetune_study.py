@@ -21,8 +21,9 @@ The seed changes the head's initialisation and the batch order; the labelled sub
 the course's fixed one (:func:`study_subset`), so the spread over seeds is training noise.
 
 Run: ``python -m tlcourse.finetune_study --settings NAME[,NAME] --seeds 0,1,2`` (results
-merged into ``benchmarks/finetuning.json``; ``--report`` rewrites ``benchmarks/finetuning.md``
-and ``data/results/ajuste_fino_estudio.csv``). ``--list`` shows the settings.
+merged into ``benchmarks/finetuning.json``; ``--report`` rewrites ``benchmarks/finetuning.md``;
+``--course NAME,...`` writes those settings' summaries to ``data/results/ajuste_fino_estudio.csv``,
+which notebook 04 shows). ``--list`` shows the settings.
 """
 
 from __future__ import annotations
@@ -87,12 +88,12 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("k20_catalogo", condition="catalogo", k=20),
     Setting("k100_top", k=100),
     Setting("k100_all", k=100, unfreeze=ALL_BLOCKS),
-    Setting("k100_all_30ep", k=100, unfreeze=ALL_BLOCKS, epochs=30),
-    Setting("k100_all_shift", k=100, unfreeze=ALL_BLOCKS, epochs=30, augment=True),
-    Setting("k20_all_shift", k=20, unfreeze=ALL_BLOCKS, epochs=30, augment=True),
-    Setting("k500_top", k=500),
-    Setting("k500_all", k=500, unfreeze=ALL_BLOCKS),
     Setting("k1000_all", k=1000, unfreeze=ALL_BLOCKS),
+    Setting("k100_all_lr1e-4", k=100, unfreeze=ALL_BLOCKS, factor=100),
+    Setting("k100_catalogo", condition="catalogo", k=100),
+    Setting("k20_shift", k=20, epochs=30, augment=True),
+    Setting("k20_all", k=20, unfreeze=ALL_BLOCKS),
+    Setting("k5_all_100ep", k=5, unfreeze=ALL_BLOCKS, epochs=100),
 )}
 
 
@@ -246,6 +247,8 @@ def machine() -> dict[str, Any]:
 
 def render_report(record: dict[str, Any]) -> str:
     """benchmarks/finetuning.md: the settings, per-seed numbers and per-setting summaries."""
+    order = list(SETTINGS)
+    runs = sorted(record["runs"], key=lambda r: (order.index(r["setting"]), r["seed"]))
     lines = ["# Fine-tuning against a matched frozen control (notebook 04)", "",
              "Written by `python -m tlcourse.finetune_study --report` from `finetuning.json`; method in",
              "the module's docstring (`src/tlcourse/finetune_study.py`). Both arms start from the same",
@@ -256,15 +259,16 @@ def render_report(record: dict[str, Any]) -> str:
              "## Summary (mean over seeds; sd = sample standard deviation)", "",
              "| setting | what | seeds | phase 1 | control | fine-tuned | gain (sd) [min, max] | s/seed |",
              "|---|---|---|---|---|---|---|---|"]
-    for s in summarise(record["runs"]):
+    for s in summarise(runs):
         setting = SETTINGS[s["setting"]]
+        sd = "n/a, 1 seed" if s["gain_sd"] is None else f"{s['gain_sd']:.3f}"
         lines.append(
             f"| `{s['setting']}` | {setting.describe()} | {len(s['seeds'])} | {s['phase1']:.3f} | "
-            f"{s['control']:.3f} | {s['fine_tuned']:.3f} | {s['gain']:+.3f} ({s['gain_sd'] or 0:.3f}) "
+            f"{s['control']:.3f} | {s['fine_tuned']:.3f} | {s['gain']:+.3f} ({sd}) "
             f"[{s['gain_min']:+.3f}, {s['gain_max']:+.3f}] | {s['seconds_per_seed']:.0f} |")
     lines += ["", "## Every run", "", "| setting | seed | phase 1 | control | fine-tuned | gain | seconds (phase 1 / control / fine-tuned) |",
               "|---|---|---|---|---|---|---|"]
-    for r in record["runs"]:
+    for r in runs:
         lines.append(f"| `{r['setting']}` | {r['seed']} | {r['phase1']:.4f} | {r['control']:.4f} | "
                      f"{r['fine_tuned']:.4f} | {r['gain']:+.4f} | {r['phase1_seconds']} / "
                      f"{r['control_seconds']} / {r['fine_tuned_seconds']} |")
@@ -289,7 +293,7 @@ def write_course_results(record: dict[str, Any], names: list[str], out_dir: Path
         rows.append({"setting": name, "condition": setting.condition, "k": setting.k,
                      "unfreeze": "+".join(setting.unfreeze), "learning_rate": setting.learning_rate,
                      "epochs": setting.epochs, "augment": setting.augment, "seeds": len(s["seeds"]),
-                     "control": s["control"], "fine_tuned": s["fine_tuned"], "gain": s["gain"],
+                     "phase1": s["phase1"], "control": s["control"], "fine_tuned": s["fine_tuned"], "gain": s["gain"],
                      "gain_sd": s["gain_sd"], "gain_min": s["gain_min"], "gain_max": s["gain_max"]})
     path = Path(out_dir) / RESULTS_CSV
     pd.DataFrame(rows).to_csv(path, index=False)
@@ -312,6 +316,8 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", action="store_true", help="measure tlcourse.bench.reference_workload() into the record")
     parser.add_argument("--report", action="store_true", help=f"rewrite benchmarks/{REPORT_FILE} from the record")
     parser.add_argument("--course", default="", help="settings copied to data/results/" + RESULTS_CSV)
+    parser.add_argument("--merge", type=Path, nargs="*", default=[],
+                        help="records of parallel runs to merge into --record (their runs win)")
     parser.add_argument("--list", action="store_true", help="list the settings and exit")
     args = parser.parse_args(argv)
     if args.list:
@@ -324,6 +330,11 @@ def _main(argv: list[str] | None = None) -> int:
         from .bench import reference_workload
 
         record["reference_workload"] = reference_workload()
+    for other in args.merge:
+        runs = load_record(other)["runs"]
+        done = {(r["setting"], r["seed"]) for r in runs}
+        record["runs"] = [r for r in record["runs"] if (r["setting"], r["seed"]) not in done] + runs
+        record.setdefault("machine", load_record(other).get("machine"))
     seeds = [int(s) for s in args.seeds.split(",") if s]
     for name in [n for n in args.settings.split(",") if n]:
         setting = SETTINGS[name]
