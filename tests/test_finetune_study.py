@@ -101,3 +101,14 @@ def test_course_results_are_the_recorded_study():
         assert (row.condition, row.k, row.epochs) == (setting.condition, setting.k, setting.epochs)
         for key in ("phase1", "control", "fine_tuned", "gain", "gain_sd", "gain_min", "gain_max"):
             assert getattr(row, key) == pytest.approx(summary[key], abs=1e-4), (row.setting, key)
+
+
+def test_course_results_match_the_committed_backbone():
+    import json
+
+    from tlcourse import curves
+
+    provenance = json.loads((curves.results_dir() / study.RESULTS_PROVENANCE).read_text())
+    assert provenance["backbone_sha256"] == curves.backbone_sha256(), (
+        "data/results/ajuste_fino_estudio.csv was computed with another backbone: rerun "
+        "`python -m tlcourse.finetune_study` (see benchmarks/finetuning.md)")
