@@ -18,6 +18,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 CURVES_CSV = REPO / "data" / "results" / "curvas_aprendizaje.csv"
+STUDY_CSV = REPO / "data" / "results" / "ajuste_fino_estudio.csv"  # fine-tuned vs matched control
 EVOLUTION_CSV = REPO / "data" / "cnn_evolution.csv"
 
 # A Spanish decimal as the notebooks write it: optional sign (minus sign or hyphen), comma.
@@ -70,11 +71,26 @@ def _curve_values(curves: pd.DataFrame) -> tuple[set[float], set[float]]:
     return accuracies, differences
 
 
+@pytest.fixture(scope="module")
+def study() -> pd.DataFrame:
+    return pd.read_csv(STUDY_CSV)
+
+
+def _study_values(study: pd.DataFrame) -> tuple[set[float], set[float]]:
+    """Accuracies of phase 1 and of both arms, and the gains (mean, min, max) and their spreads, of the study."""
+    accuracies = {float(v) for v in study[["phase1", "control", "fine_tuned"]].to_numpy().ravel()}
+    gains = {float(v) for v in study[["gain", "gain_min", "gain_max"]].to_numpy().ravel()}
+    return accuracies | {float(v) for v in study["gain_sd"]}, gains
+
+
 # ---------------------------------------------------------------------------------------
-# 04: every accuracy-like number of its prose and model answer is in the learning curves
+# 04: every accuracy-like number of its prose and model answer is in the results files
 # ---------------------------------------------------------------------------------------
-def test_04_numbers_are_in_the_learning_curves(curves):
+def test_04_numbers_are_in_the_learning_curves(curves, study):
     accuracies, differences = _curve_values(curves)
+    study_unsigned, study_signed = _study_values(study)
+    accuracies |= study_unsigned
+    differences |= study_signed
     wrong = []
     for cell, text in markdown("04_ajuste_fino").items():
         for written, value, decimals in quoted(text):
@@ -87,7 +103,17 @@ def test_04_numbers_are_in_the_learning_curves(curves):
                 wrong.append(f"{cell}: {written}")
     assert not wrong, (
         f"04_ajuste_fino quotes numbers that are neither an accuracy of {CURVES_CSV.name} nor a "
-        f"difference between two methods at the same k: {wrong}")
+        f"difference between two methods at the same k, nor a number of {STUDY_CSV.name}: {wrong}")
+
+
+def test_04_quotes_every_study_gain_with_its_spread(study):
+    """Each setting of the matched-control study: its mean gain and its standard deviation,
+    rounded as the notebook's table rounds them (``DataFrame.round(3)``)."""
+    text = "\n".join(markdown("04_ajuste_fino").values())
+    missing = [f"{row.setting}: {spanish(row.gain, 3, sign=True)} ± {spanish(row.gain_sd, 3)}"
+               for row in study.round(3).itertuples()
+               if f"{spanish(row.gain, 3, sign=True)} ± {spanish(row.gain_sd, 3)}" not in text]
+    assert not missing, f"04 must quote each gain of {STUDY_CSV.name} as 'mean ± sd': {missing}"
 
 
 def test_04_label_budget_answer_reads_the_crossing_from_the_curves(curves):
