@@ -179,15 +179,15 @@ def _judge_ej1(got: Any, reto: dict[str, np.ndarray]) -> Verdict:
 def _judge_ej4(got: Any, reto: dict[str, np.ndarray]) -> Verdict:
     if not isinstance(got, dict) or not isinstance(got.get("campo"), list) or not isinstance(got.get("pesos"), list):
         return fail("campo_receptivo y pesos_pila deben devolver un número por llamada.")
-    for value, (n, k) in zip(got["campo"], reto["ej4_campo"], strict=False):
+    if len(got["campo"]) != len(reto["ej4_campo"]) or len(got["pesos"]) != len(reto["ej4_pesos"]):
+        return fail("campo_receptivo y pesos_pila deben devolver un número por llamada.")
+    for value, (n, k) in zip(got["campo"], reto["ej4_campo"]):
         k = int(k) or 3
         if not _number_equal(value, 1 + int(n) * (k - 1)):
             return fail(f"campo_receptivo({int(n)}, {k}) no es correcto: cada capa k×k agrega k − 1 píxeles.")
-    for value, (n, k, c) in zip(got["pesos"], reto["ej4_pesos"], strict=False):
+    for value, (n, k, c) in zip(got["pesos"], reto["ej4_pesos"]):
         if not _number_equal(value, int(n) * int(k) ** 2 * int(c) ** 2):
             return fail(f"pesos_pila({int(n)}, {int(k)}, {int(c)}) no es correcto: n·k·k·C·C pesos.")
-    if len(got["campo"]) != len(reto["ej4_campo"]) or len(got["pesos"]) != len(reto["ej4_pesos"]):
-        return fail("campo_receptivo y pesos_pila deben devolver un número por llamada.")
     return PASS
 
 
