@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from hostile import HONEST, KERNEL_TRICKS, earned, flagged, grade_hostile, hostile_notebook
-from tlcourse import evidence, grading, judging
+from tlcourse import evidence, grading
 from tlcourse.judges import bloques, hub_uso
 
 A02, A05 = "02_arquitecturas", "05_tensorflow_hub"
@@ -152,9 +152,17 @@ def test_signature_descriptions_keep_tuples_apart_from_lists(tmp_path):
     assert hub_uso.untyped(typed(as_lists)) != expected
 
 
-def test_a_forged_keras_config_with_code_is_refused_by_the_model_checks(tmp_path):
+def test_a_forged_keras_config_with_code_is_refused_by_the_judge_process(tmp_path):
+    """Through ``python -m tlcourse.judging``, as when grading: a refusal is a verdict, not a crash."""
+    import subprocess
+
+    from tlcourse.verdicts import ApplyVerdicts
+
     (tmp_path / "ej2.json").write_text(json.dumps({"kind": "keras", "config": {"class_name": "Sequential", "config": {
         "layers": [{"class_name": "Lambda", "config": {"function": ["4wEAAAA", None, None]}}]}}}))
     evidence.save_challenge(tmp_path, bloques.challenge(5))
-    verdict = judging.judge_all(A02, tmp_path, 5)["verdicts"]["test_ej2_lenet5"]
-    assert not verdict["ok"] and "Lambda" in verdict["message"]
+    state = {"assignment": A02, "folder": str(tmp_path), "seed": 5}
+    done = subprocess.run(ApplyVerdicts(sandbox=False).judge_command(state, tmp_path), capture_output=True, text=True)
+    verdicts = json.loads(done.stdout.strip().splitlines()[-1])["verdicts"]
+    assert not verdicts["test_ej2_lenet5"]["ok"] and "Lambda" in verdicts["test_ej2_lenet5"]["message"]
+    assert verdicts["test_ej1_contar_parametros"]["missing"]
