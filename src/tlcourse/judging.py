@@ -170,4 +170,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the main of the imported module, not of this ``__main__`` copy: the judges raise
+    # ``tlcourse.judging.EvidenceError``, which must be the very class ``judge_all`` catches.
+    from tlcourse.judging import main as _main
+
+    sys.exit(_main())

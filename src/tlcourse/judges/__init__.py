@@ -24,6 +24,8 @@ from types import ModuleType
 JUDGES = {
     "00_entorno": "entorno",
     "01_evolucion_cnn": "cnn_table",
+    "02_arquitecturas": "bloques",
+    "05_tensorflow_hub": "hub_uso",
 }
 
 
