@@ -24,6 +24,8 @@ from types import ModuleType
 JUDGES = {
     "00_entorno": "entorno",
     "01_evolucion_cnn": "cnn_table",
+    "03_extraccion_caracteristicas": "extraccion",
+    "06_proyecto": "proyecto",
 }
 
 
