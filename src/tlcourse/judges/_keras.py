@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..judging import Evidence, EvidenceError
+from ..judging import MAX_ARRAY_BYTES, Evidence, EvidenceError
 
 HUB_CLASS = "KerasLayer"
 #: Config keys of a course ``KerasLayer`` that may differ from the defaults (anything else,
@@ -69,6 +69,44 @@ def hub_model(evidence: Evidence, name: str):  # type: ignore[no-untyped-def]
     import tensorflow_hub as hub
 
     return evidence.keras_model(name, custom_objects={HUB_CLASS: hub.KerasLayer})
+
+
+def keras_config(evidence: Evidence, name: str) -> dict[str, Any]:
+    """The config of a recorded model, its course ``KerasLayer`` handles checked."""
+    meta = evidence.meta(name)
+    if meta.get("kind") != "keras" or not isinstance(meta.get("config"), dict):
+        raise EvidenceError("no devolviste un modelo de Keras")
+    check_hub_configs(meta["config"])
+    return meta["config"]
+
+
+def raw_weights(evidence: Evidence, name: str) -> list[np.ndarray]:
+    """A recorded model's weights in ``get_weights()`` order, read without pickle."""
+    path = evidence._file(f"{name}.weights.npz", MAX_ARRAY_BYTES)  # noqa: SLF001  (same checks as keras_model)
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return [stored[f"arr_{i}"] for i in range(len(stored.files))]
+    except (OSError, ValueError, KeyError) as error:
+        raise EvidenceError(f"pesos ilegibles: {type(error).__name__}") from None
+
+
+def frozen_course_base(config: dict[str, Any], weights: list[np.ndarray]) -> str | None:
+    """Why the first ``len(published)`` weights of a model whose first layer is the course
+    ``KerasLayer`` are not the frozen published base (None when they are).
+
+    A ``KerasLayer`` with the course handle, ``trainable=False`` and no other option, holding
+    the published weights, *is* the published backbone: its outputs, its lack of trainable
+    weights and its BatchNormalization statistics (frozen: ``training`` is ignored) follow.
+    """
+    layers = [l for l in (config.get("config") or {}).get("layers", []) if l.get("class_name") != "InputLayer"]
+    if not layers or layers[0].get("class_name") != HUB_CLASS:
+        return "la base (modelo.layers[0]) debe ser un hub.KerasLayer"
+    if (layers[0].get("config") or {}).get("trainable") is not False:
+        return "la base debe estar congelada (trainable=False): sin pesos entrenables"
+    published = published_weights()
+    if not same_weights(weights[:len(published)], published):
+        return "los pesos de la base no son los publicados del backbone del curso"
+    return None
 
 
 def hub_layers(model: Any) -> list[Any]:

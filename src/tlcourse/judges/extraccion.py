@@ -254,19 +254,15 @@ def _frozen_base(model: Any, reto: dict[str, np.ndarray]) -> str | None:
     return None
 
 
-def _judge_ej2(evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
-    meta = evidence.meta("ej2")
-    layers = (meta.get("config") or {}).get("config", {}).get("layers", [])
-    if meta.get("kind") != "keras" or not any(isinstance(l, dict) and l.get("class_name") == _keras.HUB_CLASS
-                                              for l in layers):
+def _judge_ej2(evidence: Evidence) -> Verdict:
+    config = _keras.keras_config(evidence, "ej2")
+    layers = [l for l in config.get("config", {}).get("layers", []) if l.get("class_name") != "InputLayer"]
+    if len(layers) != 1 or layers[0].get("class_name") != _keras.HUB_CLASS:
         return fail("capa_base debe devolver un hub.KerasLayer.")
-    model = _keras.hub_model(evidence, "ej2")
-    if not (len(model.layers) == 1 and model.layers[0] is _keras.hub_layers(model)[0]):
-        return fail("capa_base debe devolver un hub.KerasLayer.")
-    out = np.asarray(model(reto["ej2_x"], training=False))
-    if out.ndim != 2 or out.shape[0] != len(reto["ej2_x"]):
-        return fail(f"La capa debe devolver un vector de características por imagen, no la forma {out.shape}.")
-    problem = _frozen_base(model, reto)
+    weights = _keras.raw_weights(evidence, "ej2")
+    problem = _keras.frozen_course_base(config, weights)
+    if problem is None and len(weights) != len(_keras.published_weights()):
+        problem = "la capa base no debe tener más pesos que los del backbone"
     return fail(f"La capa base: {problem}.") if problem else PASS
 
 
@@ -407,17 +403,21 @@ def _judge_ej7(evidence: Evidence) -> Verdict:
         return fail("congelar_base debe devolver el mismo modelo.")
     if not state.get("compilado"):
         return fail("El modelo debe quedar compilado.")
-    before, after = _keras.hub_model(evidence, "ej7_antes"), _keras.hub_model(evidence, "ej7_despues")
-    if before.to_json() != after.to_json():
+    config = _keras.keras_config(evidence, "ej7_antes")
+    if _keras.keras_config(evidence, "ej7_despues") != config:
         return fail("Entrenar después de congelar_base no debe cambiar la arquitectura.")
-    if before.layers[0] is not _keras.hub_layers(before)[0] or before.layers[0].trainable_weights:
+    before, after = _keras.raw_weights(evidence, "ej7_antes"), _keras.raw_weights(evidence, "ej7_despues")
+    layers = [l for l in config.get("config", {}).get("layers", []) if l.get("class_name") != "InputLayer"]
+    if not layers or layers[0].get("class_name") != _keras.HUB_CLASS or (
+            (layers[0].get("config") or {}).get("trainable") is not False):
         return fail("La base (modelo.layers[0]) debe quedar congelada.")
-    if not _keras.same_weights(after.layers[0].get_weights(), before.layers[0].get_weights()):
+    n = len(_keras.published_weights())  # get_weights(): the base's variables first, then the head's
+    if len(before) != len(after) or len(before) <= n:
+        return fail("no se pudieron leer los pesos de la base y de la cabeza.")
+    if not _keras.same_weights(after[:n], before[:n]):
         return fail("Después de congelar_base, fit siguió cambiando la base: al cambiar trainable hay que "
                     "volver a compilar.")
-    head_before = [w for layer in before.layers[1:] for w in layer.get_weights()]
-    head_after = [w for layer in after.layers[1:] for w in layer.get_weights()]
-    if not head_before or _keras.same_weights(head_after, head_before):
+    if _keras.same_weights(after[n:], before[n:]):
         return fail("Después de congelar_base la cabeza debe seguir entrenándose.")
     names = evidence.value("ej7_metricas")
     if not isinstance(names, list) or not any("acc" in str(n) for n in names):
@@ -430,7 +430,7 @@ def judge(grade_id: str, evidence: Evidence, reto: dict[str, np.ndarray]) -> Ver
     if grade_id == "test_ej1_preprocesar":
         return _judge_ej1(evidence, reto)
     if grade_id == "test_ej2_capa_base":
-        return _judge_ej2(evidence, reto)
+        return _judge_ej2(evidence)
     if grade_id == "test_ej3_cabeza":
         return _judge_ej3(evidence, reto)
     if grade_id == "test_ej4_modelo":
