@@ -425,8 +425,7 @@ def _judge_ej7(evidence: Evidence) -> Verdict:
     return PASS
 
 
-def judge(grade_id: str, evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
-    """Each cell checks what its in-kernel test checks (visible and hidden), on this run's inputs."""
+def _decide(grade_id: str, evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
     if grade_id == "test_ej1_preprocesar":
         return _judge_ej1(evidence, reto)
     if grade_id == "test_ej2_capa_base":
@@ -442,3 +441,8 @@ def judge(grade_id: str, evidence: Evidence, reto: dict[str, np.ndarray]) -> Ver
     if grade_id == "test_ej7_congelar":
         return _judge_ej7(evidence)
     return fail(f"celda sin juez: {grade_id}")
+
+
+def judge(grade_id: str, evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
+    """Each cell checks what its in-kernel test checks (visible and hidden), on this run's inputs."""
+    return _keras.decided(_decide, grade_id, evidence, reto)

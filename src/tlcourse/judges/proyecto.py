@@ -142,10 +142,16 @@ def _judge_ej2(evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
     return PASS
 
 
-def judge(grade_id: str, evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
-    """Each cell checks what its in-kernel test checks (visible and hidden), on this run's inputs."""
+def _decide(grade_id: str, evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
     if grade_id == "test_ej1_preparar_digitos":
         return _judge_ej1(evidence, reto)
     if grade_id == "test_ej2_entrenar_pipeline":
         return _judge_ej2(evidence, reto)
     return fail(f"celda sin juez: {grade_id}")
+
+
+def judge(grade_id: str, evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
+    """Each cell checks what its in-kernel test checks (visible and hidden), on this run's inputs."""
+    from ._keras import decided
+
+    return decided(_decide, grade_id, evidence, reto)
