@@ -25,7 +25,9 @@ JUDGES = {
     "00_entorno": "entorno",
     "01_evolucion_cnn": "cnn_table",
     "02_arquitecturas": "bloques",
+    "03_extraccion_caracteristicas": "extraccion",
     "05_tensorflow_hub": "hub_uso",
+    "06_proyecto": "proyecto",
 }
 
 
