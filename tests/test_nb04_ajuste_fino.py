@@ -55,6 +55,23 @@ CORPUS: dict[str, dict[str, str]] = {
             "    return modelo\n"
         ),
     },
+    # ej3: a correct recompile that forgets to return the model (the text asks for it)
+    "errores_3": {
+        "ej3_compilar_ajuste": (
+            "def compilar_ajuste(modelo, lr_base):\n"
+            "    modelo.compile(tf.keras.optimizers.Adam(lr_base / 10), 'sparse_categorical_crossentropy',\n"
+            "                   metrics=['accuracy'])\n"
+        ),
+    },
+    # ej3: the wrong loss for integer labels and a softmax output
+    "errores_4": {
+        "ej3_compilar_ajuste": (
+            "def compilar_ajuste(modelo, lr_base):\n"
+            "    modelo.compile(tf.keras.optimizers.Adam(lr_base / 10), loss='mean_squared_error',\n"
+            "                   metrics=['accuracy'])\n"
+            "    return modelo\n"
+        ),
+    },
     # Correct alternatives in other styles.
     "variantes": {
         # ej1 by index: the last four layers are block4_conv1, block4_bn1, block4_relu1, features
@@ -102,7 +119,7 @@ CORPUS: dict[str, dict[str, str]] = {
         ),
     },
 }
-WRONG = {"errores_1": {"ej1", "ej3", "ej4"}, "errores_2": {"ej2", "ej3"}}
+WRONG = {"errores_1": {"ej1", "ej3", "ej4"}, "errores_2": {"ej2", "ej3"}, "errores_3": {"ej3"}, "errores_4": {"ej3"}}
 
 
 # ------------------------------------------------------------------ shipped learning curves
