@@ -24,6 +24,7 @@ from types import ModuleType
 JUDGES = {
     "00_entorno": "entorno",
     "01_evolucion_cnn": "cnn_table",
+    "04_ajuste_fino": "ajuste",
 }
 
 
