@@ -26,6 +26,7 @@ JUDGES = {
     "01_evolucion_cnn": "cnn_table",
     "02_arquitecturas": "bloques",
     "03_extraccion_caracteristicas": "extraccion",
+    "04_ajuste_fino": "ajuste",
     "05_tensorflow_hub": "hub_uso",
     "06_proyecto": "proyecto",
 }
