@@ -22,7 +22,7 @@ from __future__ import annotations
 import pytest
 
 from hostile import HONEST, KERNEL_TRICKS, earned, flagged, grade_hostile, hostile_notebook
-from test_nb03_extraccion_caracteristicas import CORPUS
+import corpus_files
 from tlcourse import grading
 
 A = "03_extraccion_caracteristicas"
@@ -86,8 +86,8 @@ FORGED = (
 def _students() -> dict[str, object]:
     blank = lambda: grading.read_notebook(grading.release_path(A))  # noqa: E731
     students = {name: hostile_notebook(A, FIRST_ANSWER, code) for name, code in KERNEL_TRICKS.items()}
-    students[MISTAKES] = grading.submission(A, overrides=CORPUS[MISTAKES])
-    with_trick = dict(CORPUS[MISTAKES])
+    students[MISTAKES] = grading.submission(A, overrides=corpus_files.load(A)[MISTAKES].overrides)
+    with_trick = dict(corpus_files.load(A)[MISTAKES].overrides)
     with_trick[FIRST_ANSWER] = with_trick[FIRST_ANSWER] + HELPERS_REPLACED
     students[MISTAKES_WITH_TRICK] = grading.submission(A, overrides=with_trick)
     students["capa_mentirosa"] = hostile_notebook(A, "ej7_congelar_base", LYING_LAYER, blank())
