@@ -40,6 +40,19 @@ KERNEL_TRICKS = {
 }
 
 
+#: The kernel tricks do not depend on the notebook: the integrity probes and the judge catch
+#: them the same way everywhere. The cheap notebooks (00, 01) try all four; each heavier one
+#: tries one, a different one each, so every trick runs on a heavy notebook too.
+ONE_TRICK = {"02_arquitecturas": "transformador_entrada", "03_extraccion_caracteristicas": "transformador_ast",
+             "04_ajuste_fino": "sin_tracebacks", "05_tensorflow_hub": "manejador_excepciones"}
+
+
+def kernel_tricks_for(assignment: str) -> dict[str, str]:
+    """The kernel tricks a notebook's hostile corpus tries (see :data:`ONE_TRICK`)."""
+    if assignment in ONE_TRICK:
+        return {ONE_TRICK[assignment]: KERNEL_TRICKS[ONE_TRICK[assignment]]}
+    return dict(KERNEL_TRICKS)
+
 def hostile_notebook(assignment: str, cell: str, code: str, base: NotebookNode | None = None) -> NotebookNode:
     """``base`` (default: the blank release) with ``cell``'s source replaced by ``code``."""
     notebook = base if base is not None else grading.read_notebook(grading.release_path(assignment))

@@ -1,6 +1,6 @@
 """Trusted verdicts on 02_arquitecturas and 05_tensorflow_hub: tricks earn nothing and are reported.
 
-On 02: the four kernel tricks (each in the first answer cell of a blank release), a lying
+On 02: a kernel trick (tests/hostile.py: kernel_tricks_for; in the first answer cell of a blank release), a lying
 object (parameter functions returning an ``int`` whose ``==`` is always true, and
 ``tf.keras.Model.count_params`` rebound to the expected MobileNetV2 count) and forged evidence
 (files written into ``.evidencia`` directly, one a Keras config with a ``Lambda`` layer, with
@@ -18,7 +18,7 @@ import json
 import numpy as np
 import pytest
 
-from hostile import HONEST, KERNEL_TRICKS, earned, flagged, grade_hostile, hostile_notebook
+from hostile import HONEST, earned, flagged, grade_hostile, hostile_notebook, kernel_tricks_for
 from tlcourse import evidence, grading
 from tlcourse.judges import bloques, hub_uso
 
@@ -62,7 +62,7 @@ _UNTRAINED_EXPORT = (
 
 #: name -> (assignment, {cell: source} over the blank release, or over the solution if "solucion").
 CASES: dict[str, tuple[str, dict[str, str], bool]] = {
-    **{name: (A02, {"ej1_contar_parametros": code}, False) for name, code in KERNEL_TRICKS.items()},
+    **{name: (A02, {"ej1_contar_parametros": code}, False) for name, code in kernel_tricks_for(A02).items()},
     "objetos_mentirosos": (A02, {"ej1_contar_parametros": _LYING_PARAMETERS,
                                  "ej8_construir_aplicacion": _LYING_COUNT}, False),
     "evidencia_falsificada": (A02, {"ej1_contar_parametros": _FORGED}, False),

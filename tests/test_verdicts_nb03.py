@@ -4,7 +4,7 @@ Measured before the judge existed (issue 19): on a blank 03, each kernel trick e
 wrong answers plus a few lines that replace the checking helpers went from their own score
 to 18/18. Here every trick is graded beside one honest student in one scratch course:
 
-* the four kernel tricks of :data:`hostile.KERNEL_TRICKS` on a blank 03;
+* a kernel trick of :data:`hostile.KERNEL_TRICKS` (:func:`hostile.kernel_tricks_for`) on a blank 03;
 * the corpus's wrong answers ``errores_c`` plus lines that replace ``np.isclose``,
   ``np.allclose`` and the checking helpers: exactly the score of ``errores_c`` alone;
 * a lying layer: ``congelar_base`` turns the base into a layer that reports no trainable
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import pytest
 
-from hostile import HONEST, KERNEL_TRICKS, earned, flagged, grade_hostile, hostile_notebook
+from hostile import HONEST, earned, flagged, grade_hostile, hostile_notebook, kernel_tricks_for
 import corpus_files
 from tlcourse import grading
 
@@ -85,7 +85,7 @@ FORGED = (
 
 def _students() -> dict[str, object]:
     blank = lambda: grading.read_notebook(grading.release_path(A))  # noqa: E731
-    students = {name: hostile_notebook(A, FIRST_ANSWER, code) for name, code in KERNEL_TRICKS.items()}
+    students = {name: hostile_notebook(A, FIRST_ANSWER, code) for name, code in kernel_tricks_for(A).items()}
     students[MISTAKES] = grading.submission(A, overrides=corpus_files.load(A)[MISTAKES].overrides)
     with_trick = dict(corpus_files.load(A)[MISTAKES].overrides)
     with_trick[FIRST_ANSWER] = with_trick[FIRST_ANSWER] + HELPERS_REPLACED
@@ -100,7 +100,7 @@ def _students() -> dict[str, object]:
 
 
 #: Every hostile student of this corpus (the blank-based ones earn nothing at all).
-BLANK_TRICKS = (*KERNEL_TRICKS, "capa_mentirosa", "keras_reasignado", "evidencia_falsificada")
+BLANK_TRICKS = (*kernel_tricks_for(A), "capa_mentirosa", "keras_reasignado", "evidencia_falsificada")
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """Trusted verdicts on 04_ajuste_fino: hostile submissions earn nothing and are reported.
 
-Each hostile submission is the blank release plus one trick in one answer cell. The four
-kernel tricks (tests/hostile.py) change how later cells run; the others are aimed at this
+Each hostile submission is the blank release plus one trick in one answer cell. A
+kernel trick (tests/hostile.py: kernel_tricks_for) changes how later cells run; the others are aimed at this
 notebook's tests and each fools them completely (its exercise passes in the kernel):
 
 * a layer that reports ``trainable=False`` but trains: every layer is left trainable, and
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import pytest
 
-from hostile import HONEST, KERNEL_TRICKS, earned, flagged, grade_hostile, hostile_notebook
+from hostile import HONEST, earned, flagged, grade_hostile, hostile_notebook, kernel_tricks_for
 
 A = "04_ajuste_fino"
 FIRST_ANSWER = "ej1_descongelar_bloque_superior"
@@ -84,7 +84,7 @@ NOTEBOOK_TRICKS = {
 
 
 def _cases() -> dict[str, tuple[str, str]]:
-    return {**{name: (FIRST_ANSWER, code) for name, code in KERNEL_TRICKS.items()}, **NOTEBOOK_TRICKS}
+    return {**{name: (FIRST_ANSWER, code) for name, code in kernel_tricks_for(A).items()}, **NOTEBOOK_TRICKS}
 
 
 @pytest.fixture(scope="module")
