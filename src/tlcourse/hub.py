@@ -164,7 +164,7 @@ def _restore() -> str:
     """How to get the backbone's files back (git in the repository, the kit elsewhere)."""
     from .paths import restore_hint
 
-    return restore_hint("hub")
+    return restore_hint("hub", rebuild="make models")
 
 
 def verify_backbone(folder: Path | None = None) -> dict[str, str]:

@@ -56,15 +56,16 @@ def repo_root() -> Path:
     return data_dir().parent
 
 
-def restore_hint(folder: str) -> str:
-    """How to get back a damaged ``data/<folder>``, in Spanish: from git in the course
-    repository, or from the course kit (a student's copy has no git history and no build)."""
+def restore_hint(folder: str, rebuild: str | None = None) -> str:
+    """How to get back a damaged ``data/<folder>``, in Spanish: from git (or the ``rebuild``
+    command) in the course repository, or from the course kit (a student's copy has no git
+    history and no build)."""
     try:
         root = data_dir().parent
     except DataNotFoundError:
         root = None
     if root is not None and (root / ".git").exists():
-        return f"Restáuralo con `git checkout -- data/{folder}/`."
+        return f"Restáuralo con `git checkout -- data/{folder}/`" + (f" o reconstrúyelo con `{rebuild}`." if rebuild else ".")
     return (f"Vuelve a copiar la carpeta data/{folder}/ del kit del curso (el .zip que te dio tu "
             "docente) o pídele una copia nueva.")
 
