@@ -133,3 +133,22 @@ def test_the_judge_runs_sandboxed_without_network_and_sees_the_evidence_read_onl
     assert not any(b[0] == "--bind" and b[1] == str(evidence_folder) for b in bound)
     assert ApplyVerdicts(sandbox=False).judge_command(state, tmp_path)[:3] == [
         __import__("sys").executable, "-m", "tlcourse.judging"]
+
+
+def test_a_judge_error_on_malformed_evidence_fails_only_its_cell(tmp_path, monkeypatch):
+    """judge_all contains whatever a judge raises on odd evidence: that cell fails, the others stand."""
+    import types
+
+    import tlcourse.judges
+
+    def judge(grade_id, found, reto):
+        if grade_id == "roto":
+            return found.value("valores")["no_esta"]  # KeyError on evidence of another shape
+        return judging.PASS
+
+    fake = types.SimpleNamespace(PROBES={"roto": "", "bien": ""}, challenge=lambda seed: {}, judge=judge)
+    monkeypatch.setattr(tlcourse.judges, "judge_for", lambda assignment: fake)
+    evidence.record(tmp_path, "valores", lambda: {"n": 1})
+    result = judging.judge_all("falso", tmp_path, 1)
+    assert result["verdicts"]["bien"]["ok"] is True
+    assert result["verdicts"]["roto"]["ok"] is False and "KeyError" in result["verdicts"]["roto"]["message"]

@@ -147,6 +147,8 @@ def judge_all(assignment: str, folder: Path, seed: int) -> dict[str, Any]:
             verdict = Verdict(False, f"{error}.", missing=True)
         except EvidenceError as error:
             verdict = fail(f"{error}.")
+        except Exception as error:  # noqa: BLE001  (malformed evidence: that cell scores 0, the run goes on)
+            verdict = fail(f"evidencia mal formada ({type(error).__name__}).")
         verdicts[grade_id] = verdict.as_dict()
     return {"verdicts": verdicts, "integrity": integrity_findings(evidence)}
 

@@ -12,37 +12,17 @@ from the kernel.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from ..judging import MAX_ARRAY_BYTES, Evidence, EvidenceError, MissingEvidence, Verdict, fail
+from ..judging import MAX_ARRAY_BYTES, Evidence, EvidenceError
 
 HUB_CLASS = "KerasLayer"
 #: Config keys of a course ``KerasLayer`` that may differ from the defaults (anything else,
 #: e.g. ``arguments`` or ``signature``, changes what the backbone computes).
 HUB_KEYS = frozenset({"name", "trainable", "dtype", "handle", "batch_input_shape", "output_shape",
                       "output_key", "signature_outputs_as_dict", "load_options"})
-
-
-def decided(decide: Callable[..., Verdict], grade_id: str, evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
-    """``decide(grade_id, evidence, reto)``, with this package's evidence errors as failed verdicts.
-
-    ``python -m tlcourse.judging`` runs as ``__main__``: the errors a judge raises itself are
-    ``tlcourse.judging``'s classes, not the ones ``judge_all`` catches, so they are turned into
-    verdicts here, and so is any other error on malformed evidence (a crash of the judge would
-    fail every cell of the notebook).
-    """
-    try:
-        return decide(grade_id, evidence, reto)
-    except MissingEvidence as error:
-        return Verdict(False, f"{error}.", missing=True)
-    except EvidenceError as error:
-        return fail(f"{error}.")
-    except Exception as error:  # noqa: BLE001  (malformed evidence: that cell scores 0, the run goes on)
-        if type(error).__name__ in ("EvidenceError", "MissingEvidence"):
-            raise  # raised by the Evidence reader of ``__main__``: judge_all decides (missing -> tampering)
-        return fail(f"evidencia mal formada ({type(error).__name__}).")
 
 
 def course_handle() -> str:
