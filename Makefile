@@ -39,7 +39,7 @@ $(STAMP): requirements.txt pyproject.toml
 # `make setup` (and test, grade, bench) also installs system packages where possible (root with
 # apt-get), else prints a one-line hint; a student's `make lab` never installs them:
 # never a download of a browser build of its own (Selenium Manager is kept offline):
-# bubblewrap, the sandbox every grading kernel runs in (tlcourse.sandbox; students do not need
+# bubblewrap, the sandbox every grading kernel runs in (tlcourse.grader.sandbox; students do not need
 # it), and Debian's chromium + chromedriver for the browser tests (tests/test_browser.py).
 SYSTEM_PKGS := bubblewrap chromium chromium-driver
 

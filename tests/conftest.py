@@ -15,7 +15,7 @@ _env.block_network()
 
 import pytest  # noqa: E402
 
-from tlcourse import grading  # noqa: E402
+from tlcourse.grader import grading  # noqa: E402
 
 # A PostgreSQL server of the tests' own (tests/pg_server.py): postgres_server, postgres_url.
 from pg_server import postgres_server, postgres_url  # noqa: E402,F401

@@ -18,7 +18,8 @@ import pytest
 from nbformat import NotebookNode
 
 import corpus_files
-from tlcourse import bench, grading
+from tlcourse.build import bench
+from tlcourse.grader import grading
 
 SOLUTION, BLANK = "solucion", "en_blanco"
 
@@ -72,7 +73,7 @@ def test_solution_runs_silently_within_memory_budget(graded):
 @pytest.mark.slow
 def test_honest_submissions_are_never_flagged(graded, request):
     """Mistakes, variants, the solution and the blank release: no `manipulacion` incident."""
-    from tlcourse.classgrade import incidents_in
+    from tlcourse.grader.classgrade import incidents_in
 
     for name in graded.notebooks:
         path = graded.course.root / "autograded" / name / request.module.A / f"{request.module.A}.ipynb"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from tlcourse import classgrade, grading
+from tlcourse.grader import classgrade, grading
 
 HONEST = "honesta"
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import tlcourse
-from tlcourse import backbone as bb
+from tlcourse.build import backbone as bb
 from tlcourse import data
 from tlcourse import hub as course_hub
 
@@ -293,7 +293,7 @@ def test_crossover_is_where_the_learning_curves_put_it(metrics):
 @pytest.mark.slow
 @pytest.mark.rebuild
 def test_transfer_check_k20_recomputed(metrics):
-    from tlcourse import transfer_baselines as baselines
+    from tlcourse.build import transfer_baselines as baselines
 
     frozen = baselines.frozen_linear(20)
     pixels = baselines.pixels_logistic(20)

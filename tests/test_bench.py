@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nbformat
 
-from tlcourse import bench
+from tlcourse.build import bench
 
 
 def _results(execute_s: float, cell_s: float, memory_mb: int) -> dict:

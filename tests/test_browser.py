@@ -34,7 +34,7 @@ import nbformat
 import pytest
 
 from conftest import assignments
-from tlcourse import grading
+from tlcourse.grader import grading
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -16,9 +16,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from tlcourse import classgrade, cli, feedback, grading, synthetic
-from tlcourse.execution import ContainedExecute
-from tlcourse.submissions import collect
+from tlcourse.grader import classgrade, feedback, grading
+from tlcourse import cli
+from tlcourse.build import synthetic
+from tlcourse.grader.execution import ContainedExecute
+from tlcourse.grader.submissions import collect
 
 A = "00_entorno"
 NORMAL = ["alumno00", "alumno01"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,12 @@ import pytest
 
 from tlcourse import cli, data
 
-COMMANDS = {"doctor", "check", "grade", "models", "results", "serve", "verify", "splits", "bench", "kit"}
+COMMANDS = {"doctor", "check", "grade", "models", "results", "finetune-study", "serve", "verify", "splits",
+            "bench", "kit"}
+#: The only other entry points: the students' own (Spanish, in the kit) and the grader's
+#: internal child processes (a kernel launcher, a judge, a grading job), which no user types.
+OTHER_ENTRY_POINTS = {"student_check.py", "doctor.py", "grader/_kernel_launcher.py", "grader/judging.py",
+                      "grader/gradejob.py"}
 
 
 def _commands() -> set[str]:
@@ -22,9 +28,19 @@ def test_every_command_is_a_subcommand_of_python_m_tlcourse():
     assert _commands() == COMMANDS
 
 
+def test_no_other_module_has_a_command_line_of_its_own(repo):
+    package = repo / "src" / "tlcourse"
+    mains = {p.relative_to(package).as_posix() for p in package.rglob("*.py")
+             if re.search(r'^if __name__ == "__main__":', p.read_text(encoding="utf-8"), re.M)}
+    assert mains - {"__main__.py"} == OTHER_ENTRY_POINTS, mains
+    parsers = {p.relative_to(package).as_posix() for p in package.rglob("*.py")
+               if "ArgumentParser(" in p.read_text(encoding="utf-8")}
+    assert parsers <= {"cli.py", "student_check.py"}, parsers
+
+
 def test_the_makefile_calls_the_one_command_line(repo):
     makefile = (repo / "Makefile").read_text()
-    for module in ("tlcourse.backbone", "tlcourse.hub", "tlcourse.curves", "tlcourse.data", "tlcourse.digits"):
+    for module in ("tlcourse.build.backbone", "tlcourse.hub", "tlcourse.curves", "tlcourse.data", "tlcourse.digits"):
         assert f"-m {module}" not in makefile, module
     for command in ("models", "serve", "check", "grade", "bench", "kit", "doctor"):
         assert f"-m tlcourse {command}" in makefile, command
@@ -51,8 +67,8 @@ def test_models_card_on_a_folder_without_a_build_fails_clearly(tmp_path, capsys)
     assert "make models" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["-m", "tlcourse", "--help"], ["-m", "tlcourse.hub", "verify"]])
+@pytest.mark.parametrize("argv", [["-m", "tlcourse", "--help"], ["-m", "tlcourse", "verify"]])
 def test_entry_points_run(argv):
-    """`python -m tlcourse` and the classroom alias `python -m tlcourse.hub serve|verify`."""
+    """`python -m tlcourse` runs as a module (the one command line)."""
     done = subprocess.run([sys.executable, *argv], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-1500:]

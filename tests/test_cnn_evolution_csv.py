@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from tlcourse import evolution
+from tlcourse import cnn_table, plot_reading
 
 # Golden values, checked against the primary sources each row cites (see data/cnn_evolution.md):
 # year, top-5 error in %, parameters as the source states them, weight layers.
@@ -33,7 +33,7 @@ FACTS = {
     "ResNet-152":      (2015, 3.57,  60_200_000,  152),
     "Trimps-Soushen":  (2016, 2.99,  None,        None),
     "SENet":           (2017, 2.25,  None,        None),
-    evolution.HUMAN:   (None, 5.1,   None,        None),
+    cnn_table.HUMAN:   (None, 5.1,   None,        None),
 }
 # Who won the ILSVRC classification task each year (official results pages).
 WINNERS = ["AlexNet", "Clarifai", "GoogLeNet", "ResNet-152", "Trimps-Soushen", "SENet"]
@@ -41,7 +41,7 @@ WINNERS = ["AlexNet", "Clarifai", "GoogLeNet", "ResNet-152", "Trimps-Soushen", "
 
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
-    return pd.read_csv(evolution.csv_path(), dtype={"year": "Int64", "weight_layers": "Int64"})
+    return pd.read_csv(cnn_table.csv_path(), dtype={"year": "Int64", "weight_layers": "Int64"})
 
 
 def _value(x):  # type: ignore[no-untyped-def]
@@ -49,12 +49,12 @@ def _value(x):  # type: ignore[no-untyped-def]
 
 
 def test_columns_and_rows(table):
-    assert tuple(table.columns) == evolution.COLUMNS
+    assert tuple(table.columns) == cnn_table.COLUMNS
     assert table["model"].tolist() == list(FACTS), "one row per milestone, chronological, human last"
 
 
 def test_every_column_is_documented(table):
-    dictionary = (evolution.csv_path().parent / "cnn_evolution.md").read_text(encoding="utf-8")
+    dictionary = (cnn_table.csv_path().parent / "cnn_evolution.md").read_text(encoding="utf-8")
     for column in table.columns:
         assert f"`{column}`" in dictionary, column
 
@@ -80,14 +80,14 @@ def test_every_number_has_its_kind_and_source(table):
     assert kinds.map(lambda k: k[1] in {"ensemble", "single", "human"}).all()
     assert kinds.map(lambda k: set(k[2:]) <= {"extra data", "after contest"}).all(), (
         "the only documented qualifiers are 'extra data' and 'after contest'")
-    assert table.loc[with_error & (table["model"] != evolution.HUMAN), "error_kind"].str.contains("ensemble").all(), (
+    assert table.loc[with_error & (table["model"] != cnn_table.HUMAN), "error_kind"].str.contains("ensemble").all(), (
         "every competition number in the facts is an ensemble")
     assert table["source"].notna().all() and table["key_idea"].notna().all()
     assert table["ilsvrc_place_task"].notna().all() and table["authors_or_team"].notna().all()
 
 
 def test_winners_are_marked_by_the_documented_prefix(table):
-    winners = table["ilsvrc_place_task"].str.startswith(evolution.WINNER_PREFIX)
+    winners = table["ilsvrc_place_task"].str.startswith(cnn_table.WINNER_PREFIX)
     assert table.loc[winners, "model"].tolist() == WINNERS
 
 

@@ -8,7 +8,7 @@ import pytest
 
 import corpus_files
 from conftest import assignments
-from tlcourse import grading
+from tlcourse.grader import grading
 
 
 def _autograded_points(assignment: str) -> dict[str, float]:

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from tlcourse import classgrade, courseversion, resume, synthetic
+from tlcourse.grader import classgrade, courseversion, resume
+from tlcourse.build import synthetic
 from tlcourse.paths import repo_root
 
 A = "00_entorno"
@@ -133,7 +134,7 @@ def test_fingerprint_covers_solutions_config_and_code(tmp_path):
     copy = _course_copy(tmp_path / "curso")
     same = courseversion.fingerprint(copy)
     assert same == courseversion.fingerprint(repo_root())
-    for name in (f"solutions/{A}/{A}.ipynb", "grader_config.py", "src/tlcourse/verdicts.py"):
+    for name in (f"solutions/{A}/{A}.ipynb", "grader_config.py", "src/tlcourse/grader/verdicts.py"):
         path = copy / name
         original = path.read_bytes()
         path.write_bytes(original + b"\n")
@@ -161,7 +162,7 @@ def test_merging_a_result_twice_leaves_one_grade_and_resume_rows_replace(tmp_pat
     """A job Dask ran twice (its worker died after finishing) merges to one grade."""
     from nbgrader.api import Gradebook
 
-    from tlcourse.gradebook import SharedGradebook, prepare_course
+    from tlcourse.grader.gradebook import SharedGradebook, prepare_course
 
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     prepare_course(tmp_path / "out", [A], url)
@@ -179,8 +180,8 @@ def test_merging_a_result_twice_leaves_one_grade_and_resume_rows_replace(tmp_pat
 
 
 def test_only_matching_successful_grades_are_skipped(tmp_path):
-    from tlcourse.gradebook import SharedGradebook, prepare_course
-    from tlcourse.submissions import Job
+    from tlcourse.grader.gradebook import SharedGradebook, prepare_course
+    from tlcourse.grader.submissions import Job
 
     out = tmp_path / "out"
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
@@ -304,7 +305,7 @@ def test_a_worker_with_another_course_version_is_refused(tmp_path):
 
 
 def test_projection_arithmetic():
-    from tlcourse import bench
+    from tlcourse.build import bench
 
     costs = {"00": 30.0, "01": 60.0, "02": 90.0}  # 180 s of work per student
     block = bench.projection(costs, students=300, machines=(1, 2, 10), workers_per_machine=2, efficiency=0.9)

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 import tlcourse  # noqa: F401  (sets up tf_keras before TensorFlow)
-from tlcourse import data, finetune_study as study
+from tlcourse import data
+from tlcourse.build import finetune_study as study
 
 
 def _backbone():  # type: ignore[no-untyped-def]
-    from tlcourse.backbone import build_backbone
+    from tlcourse.build.backbone import build_backbone
 
     return build_backbone()
 
@@ -111,4 +112,4 @@ def test_course_results_match_the_committed_backbone():
     provenance = json.loads((curves.results_dir() / study.RESULTS_PROVENANCE).read_text())
     assert provenance["backbone_sha256"] == curves.backbone_sha256(), (
         "data/results/ajuste_fino_estudio.csv was computed with another backbone: rerun "
-        "`python -m tlcourse.finetune_study` (see benchmarks/finetuning.md)")
+        "`python -m tlcourse finetune-study` (see benchmarks/finetuning.md)")

@@ -80,14 +80,14 @@ def test_a_folder_that_does_not_exist_is_named(tmp_path, capsys):
 @pytest.mark.parametrize("layout", ["submitted/ana/00_entorno/00_entorno.ipynb", "ana_00_entorno.ipynb"])
 def test_a_real_submission_is_not_refused(tmp_path, layout, monkeypatch):
     """The check stops only empty input: a folder with one submission gets past it."""
-    from tlcourse import classgrade
+    from tlcourse.grader import classgrade
 
     folder = tmp_path / "entregas"
     (folder / layout).parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(new_notebook(), str(folder / layout))
     seen = []
     monkeypatch.setattr(classgrade, "run_jobs", lambda jobs, *a, **k: seen.extend(jobs) or [])
-    monkeypatch.setattr("tlcourse.grading.ScratchCourse", lambda *a, **k: None)
+    monkeypatch.setattr("tlcourse.grader.grading.ScratchCourse", lambda *a, **k: None)
     monkeypatch.setattr(classgrade, "merge", lambda *a, **k: None)
     classgrade.grade_class(folder, tmp_path / "graded", classgrade.Settings(progress=False), assignments=[A])
     assert [job.key for job in seen] == [("ana", A)]

@@ -12,7 +12,7 @@ undamaged control:
   grade_id renamed): restored from the gradebook by ``OverwriteCells``.
 
 ``test_stock_nbgrader_*`` document what nbgrader 0.9.6 alone does with the same damage
-(why ``tlcourse.sanitize.RepairCells`` exists); if a future nbgrader fixes it, they fail
+(why ``tlcourse.grader.sanitize.RepairCells`` exists); if a future nbgrader fixes it, they fail
 and RepairCells can go.
 """
 
@@ -26,7 +26,8 @@ import pytest
 from nbformat import NotebookNode
 
 from conftest import assignments
-from tlcourse import classgrade, grading, synthetic
+from tlcourse.grader import classgrade, grading
+from tlcourse.build import synthetic
 
 pytestmark = pytest.mark.slow
 
@@ -231,7 +232,7 @@ def test_stock_nbgrader_fails_whole_submission(stock, name):
 
 
 def test_repair_leaves_an_intact_submission_unchanged(tmp_path):
-    from tlcourse.sanitize import RepairCells
+    from tlcourse.grader.sanitize import RepairCells
 
     course = grading.ScratchCourse(tmp_path, ["00_entorno"])
     notebook = grading.submission("00_entorno")

@@ -138,7 +138,7 @@ def test_cli_serve_prints_its_handles(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "tlcourse.hub", "serve", "--port", str(port), "--quiet"],
+    proc = subprocess.Popen([sys.executable, "-m", "tlcourse", "serve", "--port", str(port), "--quiet"],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline()
@@ -289,17 +289,17 @@ def test_corrupt_local_savedmodel_is_a_clear_error(tmp_path, loader):
 
 def test_hub_does_not_import_the_build_code():
     """The course side ships without backbone.py (training, export, the input conversion)."""
-    code = ("import sys, tlcourse.hub, tlcourse.curves, tlcourse.baselines, tlcourse.transfer; "
+    code = ("import sys, tlcourse.hub, tlcourse.curves, tlcourse.baselines, tlcourse.model_checks; "
             "print(sorted(m for m in sys.modules if m.startswith('tlcourse.')))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    for build_module in ("tlcourse.backbone", "tlcourse.transfer_baselines", "tlcourse.curves_sweep",
-                         "tlcourse.hidden_test_helpers"):
+    for build_module in ("tlcourse.build.backbone", "tlcourse.build.transfer_baselines", "tlcourse.build.curves_sweep",
+                         "tlcourse.grader.hidden_test_helpers"):
         assert f"'{build_module}'" not in loaded, loaded
     assert not hasattr(course_hub, "cache_folder"), "notebook 05 asks students to write it"
 
 
 def test_contract_matches_the_built_backbone():
-    from tlcourse import backbone as bb
+    from tlcourse.build import backbone as bb
 
     model = bb.build_backbone()
     assert model.input_shape == (None, contract.IMAGE_SIZE, contract.IMAGE_SIZE, 3)

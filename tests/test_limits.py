@@ -1,4 +1,4 @@
-"""Grading limits: defined once (tlcourse.limits), read by every grader, documented from there."""
+"""Grading limits: defined once (tlcourse.grader.limits), read by every grader, documented from there."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import re
 
 import pytest
 
-from tlcourse import cli, limits
-from tlcourse.classgrade import Settings
-from tlcourse.limits import DEFAULT, GradingLimits
+from tlcourse import cli
+from tlcourse.grader import limits
+from tlcourse.grader.classgrade import Settings
+from tlcourse.grader.limits import DEFAULT, GradingLimits
 
 
 def test_environment_overrides_the_defaults_and_bad_values_are_named():
@@ -47,7 +48,7 @@ def test_the_grade_help_is_derived_from_the_definitions():
 
 
 def test_no_other_module_defines_a_limit(repo):
-    """The environment variables are named only in tlcourse.limits (grader_config reads them there)."""
+    """The environment variables are named only in tlcourse.grader.limits (grader_config reads them there)."""
     names = [variable for variable, _ in limits.SETTINGS.values()]
     offenders = [path.name for path in (repo / "src" / "tlcourse").rglob("*.py")
                  if path.name != "limits.py" and any(n in path.read_text() for n in names)]

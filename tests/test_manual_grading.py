@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tlcourse import grading
+from tlcourse.grader import grading
 
 A = "06_proyecto"
 STUDENT = "ana"

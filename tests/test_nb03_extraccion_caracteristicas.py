@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from tlcourse import grading
+from tlcourse.grader import grading
 from grader_corpus import (  # noqa: F401  (shared fixture and tests, collected here)
     graded, results, test_blank_release_scores_zero, test_each_mistake_loses_only_its_exercise,
     test_honest_submissions_are_never_flagged,
@@ -36,7 +36,7 @@ def test_shipped_comparison_is_complete_and_matches_the_backbone():
     assert set(table["method"]) == set(curves.METHODS)
     assert table["accuracy"].between(0, 1).all()
     provenance = json.loads(curves.comparison_provenance_path().read_text())
-    assert provenance["command"] == "tlcourse.curves.condition_comparison(recompute=True)"
+    assert provenance["command"] == "python -m tlcourse results --conditions"
     assert provenance["backbone_sha256"] == curves.backbone_sha256(), (
         "data/results/comparacion_condiciones.csv was computed with another backbone: run "
         "`python -m tlcourse results --conditions` and commit the result")

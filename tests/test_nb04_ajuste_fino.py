@@ -35,7 +35,7 @@ def test_shipped_curves_match_the_committed_backbone():
     from tlcourse import curves
 
     provenance = json.loads(curves.provenance_path().read_text())
-    assert provenance["command"] == "tlcourse.curves.learning_curves(recompute=True)"
+    assert provenance["command"] == "python -m tlcourse results"
     assert provenance["backbone_sha256"] == curves.backbone_sha256(), (
         "data/results/ was computed with another backbone: run "
         "`python -m tlcourse results` and commit the result")

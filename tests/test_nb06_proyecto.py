@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tlcourse import grading
+from tlcourse.grader import grading
 from grader_corpus import (  # noqa: F401  (shared fixture and tests, collected here)
     graded, results, test_blank_release_scores_zero, test_each_mistake_loses_only_its_exercise,
     test_honest_submissions_are_never_flagged,

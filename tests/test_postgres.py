@@ -22,8 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from tlcourse import classgrade, gradebook, synthetic
-from tlcourse.classgrade import JobResult
+from tlcourse.grader import classgrade, gradebook
+from tlcourse.build import synthetic
+from tlcourse.grader.classgrade import JobResult
 
 A = "00_entorno"
 # nbgrader's add_submission builds its objects while autoflush is on (its own SAWarning).
@@ -112,7 +113,7 @@ def worker_books(tmp_path_factory):
     nbgrader's API and seeded scores (no notebook runs); the same scores where they overlap."""
     from nbgrader.api import Gradebook
 
-    from tlcourse.grading import ScratchCourse
+    from tlcourse.grader.grading import ScratchCourse
 
     root = tmp_path_factory.mktemp("libros")
     course = ScratchCourse(root / "worker", [A])
@@ -319,7 +320,7 @@ def test_formgrader_api_shows_the_class_from_postgresql(pg_class):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    from tlcourse.grading import _load_config
+    from tlcourse.grader.grading import _load_config
 
     out = pg_class["root"] / "out"
     config = _load_config(out)

@@ -10,7 +10,8 @@ import nbformat
 import pytest
 
 from conftest import assignments
-from tlcourse import grading, release_sync
+from tlcourse.grader import grading
+from tlcourse.build import release_sync
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
@@ -56,7 +57,7 @@ def generated(tmp_path_factory):
 @pytest.mark.parametrize("assignment", assignments())
 def test_release_is_in_sync_with_solutions(generated, assignment):
     """What opening, running or validating in JupyterLab rewrites is ignored
-    (``tlcourse.release_sync``); anything else that differs is named in the message."""
+    (``tlcourse.build.release_sync``); anything else that differs is named in the message."""
     fresh = generated.release(assignment)
     committed = grading.read_notebook(grading.release_path(assignment))
     found = release_sync.differences(committed, fresh)

@@ -13,7 +13,7 @@ import math
 import pandas as pd
 import pytest
 
-from tlcourse import reports
+from tlcourse.grader import reports
 
 A = "06_proyecto"
 STUDENTS = ["ana", "beto", "carla"]

@@ -1,4 +1,4 @@
-"""Hostile submissions against the grading sandbox (tlcourse.sandbox), end to end.
+"""Hostile submissions against the grading sandbox (tlcourse.grader.sandbox), end to end.
 
 One small class of 00_entorno graded by the real grader (``classgrade.grade_class``, two
 workers): two honest students and three hostile ones whose answer cells, before the real
@@ -34,8 +34,9 @@ import psutil
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from tlcourse import classgrade, cli, grading, sandbox, selfcheck
-from tlcourse.execution import ContainedExecute
+from tlcourse.grader import classgrade, grading, sandbox, selfcheck
+from tlcourse import cli
+from tlcourse.grader.execution import ContainedExecute
 
 A = "00_entorno"
 HONEST = ["honesta", "honesto"]
@@ -71,10 +72,11 @@ def test_the_command_shows_the_kernel_only_what_it_needs(tmp_path):
 
 def test_a_kernel_sees_only_the_student_side_of_the_package(tmp_path):
     staged = sandbox.stage_kernel_package(tmp_path)
-    names = {p.stem for p in staged.iterdir()}
-    assert names == {*sandbox.kernel_modules(), sandbox.LAUNCHER.stem}
-    assert {"evidence", "hidden_test_helpers"} <= names
-    assert not names & {"judging", "verdicts", "grading", "classgrade", "backbone", "kit"}
+    names = {p.relative_to(staged).with_suffix("").as_posix() for p in staged.rglob("*.py")}
+    assert names == {*sandbox.kernel_modules(), f"grader/{sandbox.LAUNCHER.stem}"}
+    assert {"grader/evidence", "grader/hidden_test_helpers", "hub", "data"} <= names
+    assert not (staged / "build").exists() and not (staged / "grader" / "judges").exists()
+    assert not names & {"grader/judging", "grader/verdicts", "grader/grading", "grader/classgrade", "cli"}
     command = sandbox.bwrap_command(["python"], tmp_path, tmp_path, package=staged)
     binds = [command[i:i + 3] for i, arg in enumerate(command) if arg == "--ro-bind"]
     assert ["--ro-bind", str(staged.resolve()), str(sandbox.package_dir())] in binds

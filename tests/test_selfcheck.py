@@ -5,7 +5,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from tlcourse import cli, feedback, grading, selfcheck
+from tlcourse import cli
+from tlcourse.grader import feedback, grading, selfcheck
 
 A = "00_entorno"
 WRONG_EJ1 = ("def resumen_datos(x, y):\n"
@@ -30,7 +31,7 @@ def test_check_reports_points_and_messages_without_hidden_source(tmp_path, capsy
     assert cli.main(["check", str(path)]) == 0
     report = capsys.readouterr().out
     # The answer hard-codes the visible example: the judge evaluates it on this run's own
-    # inputs, so even the example's point is lost (00 has a judge: tlcourse.judges).
+    # inputs, so even the example's point is lost (00 has a judge: tlcourse.grader.judges).
     assert "Ejercicio 1: 0/2 puntos" in report
     assert "test_ej1_ejemplo (prueba): Veredicto: resumen_datos no da" in report
     assert "Ejercicio 2: 2/2 puntos" in report and "Ejercicio 3: 1/1 puntos" in report

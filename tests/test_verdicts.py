@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from hostile import HONEST, KERNEL_TRICKS, earned, flagged, grade_hostile, hostile_notebook
-from tlcourse import evidence, judging
+from tlcourse.grader import evidence, judging
 
 #: (assignment, first answer cell) of the notebooks the tricks are tried on.
 NOTEBOOKS = {"00_entorno": "ej1_resumen_datos", "01_evolucion_cnn": "ej1_cargar_tabla"}
@@ -36,11 +36,11 @@ NOTEBOOK_TRICKS = {
     ),
     ("01_evolucion_cnn", "ayudantes_reemplazados"): (
         "import pandas as pd, numpy as np\n"
-        "from tlcourse import evolution\n"
-        "evolution.same_points = lambda *a, **k: True\n"
-        "evolution.unlabelled = lambda *a, **k: []\n"
-        "evolution.horizontal_lines = lambda ax: [5.1, 9.0]\n"
-        "evolution.data_points = lambda ax: np.ones((1, 2))\n"
+        "from tlcourse import cnn_table, plot_reading\n"
+        "plot_reading.same_points = lambda *a, **k: True\n"
+        "plot_reading.unlabelled = lambda *a, **k: []\n"
+        "plot_reading.horizontal_lines = lambda ax: [5.1, 9.0]\n"
+        "plot_reading.data_points = lambda ax: np.ones((1, 2))\n"
         "pd.api.types.is_integer_dtype = lambda *a, **k: True\n"
         "np.allclose = np.isclose = lambda *a, **k: True\n"
         "cargar_tabla = lambda ruta: pd.read_csv(ruta)\n"
@@ -121,7 +121,7 @@ def test_models_with_code_in_their_config_are_refused():
 
 
 def test_the_judge_runs_sandboxed_without_network_and_sees_the_evidence_read_only(tmp_path):
-    from tlcourse.verdicts import ApplyVerdicts
+    from tlcourse.grader.verdicts import ApplyVerdicts
 
     evidence_folder = tmp_path / ".evidencia"
     evidence_folder.mkdir()
@@ -132,14 +132,14 @@ def test_the_judge_runs_sandboxed_without_network_and_sees_the_evidence_read_onl
     assert ["--ro-bind", str(evidence_folder), str(evidence_folder)] in bound
     assert not any(b[0] == "--bind" and b[1] == str(evidence_folder) for b in bound)
     assert ApplyVerdicts(sandbox=False).judge_command(state, tmp_path)[:3] == [
-        __import__("sys").executable, "-m", "tlcourse.judging"]
+        __import__("sys").executable, "-m", "tlcourse.grader.judging"]
 
 
 def test_a_judge_error_on_malformed_evidence_fails_only_its_cell(tmp_path, monkeypatch):
     """judge_all contains whatever a judge raises on odd evidence: that cell fails, the others stand."""
     import types
 
-    import tlcourse.judges
+    import tlcourse.grader.judges
 
     def judge(grade_id, found, reto):
         if grade_id == "roto":
@@ -147,7 +147,7 @@ def test_a_judge_error_on_malformed_evidence_fails_only_its_cell(tmp_path, monke
         return judging.PASS
 
     fake = types.SimpleNamespace(PROBES={"roto": "", "bien": ""}, challenge=lambda seed: {}, judge=judge)
-    monkeypatch.setattr(tlcourse.judges, "judge_for", lambda assignment: fake)
+    monkeypatch.setattr(tlcourse.grader.judges, "judge_for", lambda assignment: fake)
     evidence.record(tmp_path, "valores", lambda: {"n": 1})
     result = judging.judge_all("falso", tmp_path, 1)
     assert result["verdicts"]["bien"]["ok"] is True

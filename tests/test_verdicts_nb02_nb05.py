@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from hostile import HONEST, earned, flagged, grade_hostile, hostile_notebook, kernel_tricks_for
-from tlcourse import evidence, grading
-from tlcourse.judges import bloques, hub_uso
+from tlcourse.grader import evidence, grading
+from tlcourse.grader.judges import bloques, hub_uso
 
 A02, A05 = "02_arquitecturas", "05_tensorflow_hub"
 
@@ -153,10 +153,10 @@ def test_signature_descriptions_keep_tuples_apart_from_lists(tmp_path):
 
 
 def test_a_forged_keras_config_with_code_is_refused_by_the_judge_process(tmp_path):
-    """Through ``python -m tlcourse.judging``, as when grading: a refusal is a verdict, not a crash."""
+    """Through ``python -m tlcourse.grader.judging``, as when grading: a refusal is a verdict, not a crash."""
     import subprocess
 
-    from tlcourse.verdicts import ApplyVerdicts
+    from tlcourse.grader.verdicts import ApplyVerdicts
 
     (tmp_path / "ej2.json").write_text(json.dumps({"kind": "keras", "config": {"class_name": "Sequential", "config": {
         "layers": [{"class_name": "Lambda", "config": {"function": ["4wEAAAA", None, None]}}]}}}))

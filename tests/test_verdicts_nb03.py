@@ -23,7 +23,7 @@ import pytest
 
 from hostile import HONEST, earned, flagged, grade_hostile, hostile_notebook, kernel_tricks_for
 import corpus_files
-from tlcourse import grading
+from tlcourse.grader import grading
 
 A = "03_extraccion_caracteristicas"
 FIRST_ANSWER = "ej1_preprocesar"
@@ -32,8 +32,8 @@ MISTAKES, MISTAKES_WITH_TRICK = "errores_c", "errores_c_ayudantes"
 
 #: Lines that made the in-kernel tests pass whatever the answers (appended to the first answer).
 HELPERS_REPLACED = (
-    "\nimport tlcourse.hidden_test_helpers as _ayudantes\n"
-    "from tlcourse import transfer as _transfer\n"
+    "\nimport tlcourse.grader.hidden_test_helpers as _ayudantes\n"
+    "from tlcourse import model_checks as _transfer\n"
     "np.allclose = np.isclose = lambda *a, **k: True\n"
     "_ayudantes.accuracy = lambda *a, **k: 1.0\n"
     "_transfer.output_kind = lambda *a, **k: _transfer.PROBABILITIES\n"

@@ -110,8 +110,8 @@ def test_an_honest_student_beside_them_keeps_full_marks_unflagged(hostile):
 
 def test_every_graded_cell_of_04_has_a_probe_and_a_verdict():
     """The judge covers exactly the notebook's autograded cells (a new test cell needs a probe)."""
-    from tlcourse import grading
-    from tlcourse.judges import ajuste, judge_for
+    from tlcourse.grader import grading
+    from tlcourse.grader.judges import ajuste, judge_for
 
     notebook = grading.read_notebook(grading.release_path(A))
     graded = {c.metadata["nbgrader"]["grade_id"] for c in notebook.cells
@@ -124,7 +124,7 @@ def test_the_judge_reads_a_fresh_adams_first_step_and_its_learning_rate():
     import numpy as np
 
     from tlcourse._env import import_tensorflow_quietly
-    from tlcourse.judges import ajuste
+    from tlcourse.grader.judges import ajuste
 
     tf = import_tensorflow_quietly()
     g = np.random.default_rng(0).normal(0, 1e-3, (50, 20)).astype(np.float32)

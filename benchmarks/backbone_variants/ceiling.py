@@ -6,7 +6,8 @@ Usage: .venv/bin/python benchmarks/backbone_variants/ceiling.py   (about 2 minut
 import json, time
 import numpy as np
 import tlcourse
-from tlcourse import data, transfer_baselines as baselines
+from tlcourse import data
+from tlcourse.build import transfer_baselines as baselines
 x_all, y_all = data.load_task("target", "train", "campo")
 x_te, y_te = data.load_task("target", "test", "campo")
 t = time.perf_counter()

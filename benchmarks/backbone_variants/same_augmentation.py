@@ -1,15 +1,16 @@
 """Issue 3 study: the same random-placement augmentation for the frozen head and the scratch CNN.
 
 Each of the k x 5 labelled images gets R extra random campo placements (default k=20, R=10).
-The scratch CNN is tuned as tlcourse.transfer_baselines.train_scratch_cnn does, with the validation
+The scratch CNN is tuned as tlcourse.build.transfer_baselines.train_scratch_cnn does, with the validation
 split made by original image, so that no copy of a validation image is trained on.
 Usage: .venv/bin/python benchmarks/backbone_variants/same_augmentation.py [k] [R]
 """
 import sys, time, json
 import numpy as np
 import tlcourse
-from tlcourse import data, transfer_baselines as baselines
-from tlcourse.backbone import to_model_input
+from tlcourse import data
+from tlcourse.build import transfer_baselines as baselines
+from tlcourse.build.backbone import to_model_input
 tf = baselines._tf()
 
 R = int(sys.argv[2]) if len(sys.argv) > 2 else 10

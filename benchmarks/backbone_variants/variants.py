@@ -4,13 +4,14 @@ Usage (from the repository root, ~3.5 min per variant on 2 cores):
     .venv/bin/python benchmarks/backbone_variants/variants.py base mixup0.4 ...
 Each variant prints one JSON line: source test accuracy in campo (src), and target test
 accuracy with k=5 and k=20 labels per class for the cross-validated linear probe
-(tlcourse.transfer_baselines.fit_linear_probe) and the model card's Keras Dense head
-(tlcourse.transfer_baselines.train_linear_head). Zoom draws one scale per batch.
+(tlcourse.build.transfer_baselines.fit_linear_probe) and the model card's Keras Dense head
+(tlcourse.build.transfer_baselines.train_linear_head). Zoom draws one scale per batch.
 """
 import json, sys, time
 import numpy as np
 import tlcourse
-from tlcourse import data, transfer_baselines as baselines, backbone as bb
+from tlcourse import data
+from tlcourse.build import transfer_baselines as baselines, backbone as bb
 tf = bb._tf()
 
 x_te, y_te = data.load_task("target", "test", "campo")

@@ -7,8 +7,8 @@ is imported, because it routes ``tf.keras`` to ``tf_keras`` (needed by
 
 from __future__ import annotations
 
-from . import _env
-from ._env import ImportOrderError
+from tlcourse import _env
+from tlcourse._env import ImportOrderError
 
 _env.prepare_environment()
 
@@ -29,7 +29,7 @@ def setup(seed: int = DEFAULT_SEED) -> None:
 
     import numpy as np
 
-    from .data import seed_keras_cache
+    from tlcourse.data import seed_keras_cache
 
     seed_keras_cache()
     tf = _env.import_tensorflow_quietly()
@@ -40,7 +40,7 @@ def setup(seed: int = DEFAULT_SEED) -> None:
 
 def doctor(verbose: bool = True) -> dict:
     """Print a readable report of the set-up and raise if something is broken."""
-    from .doctor import run
+    from tlcourse.doctor import run
 
     return run(verbose=verbose)
 

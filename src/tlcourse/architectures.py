@@ -43,7 +43,7 @@ STORED_COUNTS: dict[str, dict[str, int]] = {
 
 
 def _tf():  # type: ignore[no-untyped-def]
-    from . import _env
+    from tlcourse import _env
 
     return _env.import_tensorflow_quietly()
 
@@ -95,7 +95,7 @@ def small_fashion_mnist(n_train: int = 3000, n_test: int = 2000):  # type: ignor
     Returns ``(x_train, y_train), (x_test, y_test)``: float32 images ``(n, 32, 32, 1)`` in
     ``[0, 1]`` and uint8 labels 0-9 (all ten classes, roughly balanced).
     """
-    from . import data
+    from tlcourse import data
 
     out = []
     for split, n in (("train", n_train), ("test", n_test)):

@@ -6,7 +6,7 @@ Every baseline trains on the course's fixed few-label subset of the target task
 
 * :func:`pixels_logistic` (here): multinomial logistic regression on raw pixels (scikit-learn);
 * a small CNN trained from scratch and the frozen backbone + a linear head: build side,
-  :mod:`tlcourse.transfer_baselines` (with the model card's table); notebooks read their
+  :mod:`tlcourse.build.transfer_baselines` (with the model card's table); notebooks read their
   results from ``data/results/`` and ``data/hub/metrics.json``.
 
 This module is on the course side (students import it); it trains no network.
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import data
+from tlcourse import data
 
 TABLE_KS = (5, 20, 100)
 METHODS = ("pixels", "scratch", "frozen")

@@ -7,6 +7,7 @@
   rewrite its model card and manifest from ``metrics.json``).
 * ``results``: recompute the shipped results in ``data/results/`` (learning curves, or
   ``--conditions``: the catálogo/campo comparison).
+* ``finetune-study``: the fine-tuning study behind notebook 04 (``benchmarks/finetuning.md``).
 * ``serve``: the classroom hub server for the course models; ``verify``: check ``data/``
   and ``data/hub`` against their checksums.
 * ``splits``: rewrite the fixed few-label subsets and the digits split.
@@ -24,17 +25,23 @@ from pathlib import Path
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from .doctor import SetupError, run
+    """The students' environment report, then (for instructors) whether grading is sandboxed."""
+    from tlcourse.doctor import SetupError, run
+    from tlcourse.grader import sandbox
 
     try:
         run(verbose=True)
     except SetupError:
         return 1
+    status = sandbox.status()
+    print(f"Grading sandbox: {status.detail}" if status.ok else
+          f"Grading sandbox: NOT available ({status.detail}); grading would refuse to run "
+          "unless --no-sandbox. Install bubblewrap (make setup does it as root).")
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .selfcheck import CheckError, run
+    from tlcourse.grader.selfcheck import CheckError, run
 
     try:
         print(run(args.notebook, Path(args.workdir) if args.workdir else None))
@@ -45,7 +52,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from .classgrade import Settings
+    from tlcourse.grader.classgrade import Settings
 
     return Settings(workers=args.workers, memory_limit_mb=args.memory_limit_mb,
                     cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
@@ -55,7 +62,7 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from .classgrade import GradingError, grade_class
+    from tlcourse.grader.classgrade import GradingError, grade_class
 
     try:
         run = grade_class(Path(args.submissions), Path(args.out), _settings(args),
@@ -95,7 +102,7 @@ def summary(run) -> str:  # type: ignore[no-untyped-def]
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import run_bench
+    from tlcourse.build.bench import run_bench
 
     run_bench(Path(args.out), students=args.students, workers=args.workers,
               assignments=args.assignment or None, class_assignments=args.class_assignment or None,
@@ -104,8 +111,8 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _kit(args: argparse.Namespace) -> int:
-    from .kit import STUDENT_MODULES, KitError, build_kit
-    from .paths import repo_root
+    from tlcourse.build.kit import STUDENT_MODULES, KitError, build_kit
+    from tlcourse.paths import repo_root
 
     try:
         archive = build_kit(repo_root(), Path(args.out))
@@ -118,26 +125,26 @@ def _kit(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from .backbone import build_command
+    from tlcourse.build.backbone import build_command
 
     return build_command(out=args.out, epochs=args.epochs, subset=args.subset, seed=args.seed,
                          transfer=args.transfer, quiet=args.quiet, card_only=args.card)
 
 
 def _results(args: argparse.Namespace) -> int:
-    from .curves import results_command
+    from tlcourse.build.curves_sweep import results_command
 
     return results_command(conditions=args.conditions, save=args.save)
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .hub import serve_command
+    from tlcourse.hub import serve_command
 
     return serve_command(host=args.host, port=args.port, lan=args.lan, folder=args.dir, quiet=args.quiet)
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from . import data, hub
+    from tlcourse import data, hub
 
     try:
         for name, digest in data.verify().items():
@@ -150,16 +157,24 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _splits(args: argparse.Namespace) -> int:
-    from . import data, digits
+    from tlcourse import data, digits
 
     print(f"wrote {data.write_subsets()}")
     print(digits.write_split())
     return 0
 
 
+def _finetune_study(args: argparse.Namespace) -> int:
+    from tlcourse.build.finetune_study import study_command
+
+    return study_command(settings=args.settings, seeds=args.seeds, record_file=args.record,
+                         reference=args.reference, report=args.report, course=args.course,
+                         merge=args.merge, list_settings=args.list)
+
+
 def _build_parsers(sub: argparse._SubParsersAction) -> None:
-    from .backbone import DEFAULT_EPOCHS, SEED
-    from .hub import DEFAULT_PORT
+    from tlcourse.build.backbone import DEFAULT_EPOCHS, SEED
+    from tlcourse.hub import DEFAULT_PORT
 
     models = sub.add_parser("models", help="retrain and export the course backbone into data/hub",
                             description="Pretrain the course backbone on the source task, export it as a "
@@ -185,13 +200,26 @@ def _build_parsers(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--dir", type=Path, default=None, help="models folder (default data/hub)")
     serve.add_argument("--quiet", action="store_true", help="do not log requests")
     serve.set_defaults(func=_serve)
+    study = sub.add_parser("finetune-study", help="the fine-tuning study behind notebook 04 (benchmarks/finetuning.md)",
+                           description="Fine-tuned against a matched frozen control, settings x seeds; "
+                                       "the record is benchmarks/finetuning.json.")
+    study.add_argument("--settings", default="", help="comma-separated names (see --list)")
+    study.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
+    study.add_argument("--record", type=Path, default=None, help="JSON record (default benchmarks/finetuning.json)")
+    study.add_argument("--reference", action="store_true", help="measure the reference workload into the record")
+    study.add_argument("--report", action="store_true", help="rewrite benchmarks/finetuning.md from the record")
+    study.add_argument("--course", default="", help="settings copied to data/results/ajuste_fino_estudio.csv")
+    study.add_argument("--merge", type=Path, nargs="*", default=[],
+                       help="records of parallel runs to merge into --record (their runs win)")
+    study.add_argument("--list", action="store_true", help="list the settings and exit")
+    study.set_defaults(func=_finetune_study)
     sub.add_parser("verify", help="check data/ and data/hub against their checksums").set_defaults(func=_verify)
     sub.add_parser("splits", help="rewrite data/target_subsets.json and data/digits_split.json"
                    ).set_defaults(func=_splits)
 
 
 def _grade_parser(sub: argparse._SubParsersAction) -> None:
-    from .limits import help_text
+    from tlcourse.grader.limits import help_text
 
     grade = sub.add_parser("grade", help="grade a whole class (instructors)",
                            description="Autograde every submission in parallel, merge one gradebook, "

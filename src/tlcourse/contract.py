@@ -1,7 +1,7 @@
 """The model contract: what the course side and the build side agree on, and nothing else.
 
 The course side (notebooks, :mod:`tlcourse.hub`, :mod:`tlcourse.data`) reads the course
-backbone; the build side (:mod:`tlcourse.backbone`) writes it. Both take from here the
+backbone; the build side (:mod:`tlcourse.build.backbone`) writes it. Both take from here the
 names and file layout of the published model, its input and feature sizes, the block
 notebook 04 unfreezes, and the one reader of ``sha256sum``-format checksum files
 (``data/fashion-mnist/SHA256SUMS``, ``data/hub/MANIFEST.sha256``). This module imports
@@ -20,7 +20,7 @@ MODEL_NAME = "tlcourse_backbone"  #: name in the classroom hub: /models/<name>/<
 MODEL_VERSION = "1"
 IMAGE_SIZE = 32  #: input side; images are float32 [batch, 32, 32, 3] in [0, 1]
 #: Length of the feature vector: the global average pooling of the last two blocks
-#: (128 + 128 channels; ``tlcourse.backbone.BLOCKS`` builds exactly this, a test checks it).
+#: (128 + 128 channels; ``tlcourse.build.backbone.BLOCKS`` builds exactly this, a test checks it).
 FEATURE_DIM = 256
 TOP_BLOCK = "block4"  #: prefix of the layers of the top block (notebook 04 unfreezes it)
 
@@ -62,3 +62,31 @@ def read_checksums(path: Path) -> dict[str, str]:
 def read_manifest(root: Path) -> dict[str, str]:
     """``<root>/MANIFEST.sha256`` as relative path -> sha256 (raises ``FileNotFoundError``)."""
     return read_checksums(Path(root) / MANIFEST_FILE)
+
+
+# --------------------------------------------------------------------------------------
+# The course side of the package
+# --------------------------------------------------------------------------------------
+#: The student side of the package (the top-level modules but the command line):
+#: everything notebooks 00-06 import, and the student's own check. Nothing about grading,
+#: benchmarks or building the model, and no function that answers an exercise. Defined
+#: here only: the kit ships exactly these, a grading kernel sees these (plus two grader
+#: modules), and ``tests/test_import_graph.py`` keeps them free of ``build/`` and ``grader/``.
+STUDENT_MODULES: tuple[str, ...] = (
+    "__init__",       # import tlcourse: environment, seeds, doctor()
+    "_env",           # tf.keras -> tf_keras, quiet TensorFlow
+    "paths",          # where data/ is
+    "contract",       # names, sizes and checksums of the course backbone
+    "data",           # Fashion-MNIST, catálogo/campo, few-label subsets
+    "plots",          # image grids, histories, confusion matrices
+    "hub",            # backbone_spec, hub loader with clear errors, classroom server
+    "doctor",         # python -m tlcourse.doctor
+    "student_check",  # python -m tlcourse.student_check NB: doctor + visible tests
+    "cnn_table",      # notebook 01: where the CNN evolution table is, its columns
+    "plot_reading",   # notebook 01's tests: what a plot draws, read through its Axes
+    "architectures",  # notebook 02: stored counts and layer helpers
+    "model_checks",   # notebook 03: time per epoch, weight snapshots, output kinds
+    "baselines",      # notebook 03: the pixel baseline and the baselines' recipe
+    "curves",         # notebooks 03-04: shipped learning curves, read and plotted
+    "digits",         # notebook 06: the fixed split of load_digits
+)

@@ -5,18 +5,18 @@ trained on the course's fixed subset (:func:`tlcourse.data.target_subset`) and s
 the **whole** target test set (5000 images):
 
 * ``pixels``: logistic regression on raw pixels (:func:`tlcourse.baselines.pixels_logistic`);
-* ``scratch``: a small CNN from scratch (:func:`tlcourse.transfer_baselines.scratch_cnn`);
+* ``scratch``: a small CNN from scratch (:func:`tlcourse.build.transfer_baselines.scratch_cnn`);
 * ``frozen``: the frozen backbone + a linear head (the recipe of
-  :func:`tlcourse.transfer_baselines.frozen_linear`: head trained on cached features);
+  :func:`tlcourse.build.transfer_baselines.frozen_linear`: head trained on cached features);
 * ``fine_tuned``: that same frozen model, then its top block fine-tuned
-  (:func:`tlcourse.curves_sweep.fine_tuned`), so ``frozen`` and ``fine_tuned`` are a paired comparison.
+  (:func:`tlcourse.build.curves_sweep.fine_tuned`), so ``frozen`` and ``fine_tuned`` are a paired comparison.
 
 The sweep takes minutes, so the course ships its result in
 ``data/results/curvas_aprendizaje.csv`` (plus a provenance file naming the backbone it
-was computed with). ``learning_curves()`` reads it; ``learning_curves(recompute=True)``
+was computed with). ``learning_curves()`` reads it; ``python -m tlcourse results``
 re-runs the sweep with the committed backbone and rewrites both files. The sweep itself
-(training code) is build side, :mod:`tlcourse.curves_sweep`, imported only to recompute:
-this module reads, tabulates and plots, and ships to students.
+(training code) is build side, :mod:`tlcourse.build.curves_sweep`: this module only reads,
+tabulates and plots, and ships to students.
 
 :func:`condition_comparison` does the same for one budget (``k = 20``) in both conditions,
 *catálogo* and *campo* (notebook 03's comparison), shipped in
@@ -25,12 +25,10 @@ this module reads, tabulates and plots, and ships to students.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable
 from pathlib import Path
 
-from . import baselines, data
-from .contract import TOP_BLOCK, sha256_file
+from tlcourse import baselines, data
+from tlcourse.contract import TOP_BLOCK, sha256_file
 
 KS = data.SUBSET_SIZES  #: (5, 10, 20, 50, 100)
 METHODS = ("pixels", "scratch", "frozen", "fine_tuned")
@@ -62,7 +60,7 @@ BATCH_SIZE = 32
 
 def results_dir() -> Path:
     """``data/results`` of the course repository."""
-    from .paths import data_dir
+    from tlcourse.paths import data_dir
 
     return data_dir() / "results"
 
@@ -85,89 +83,37 @@ def comparison_provenance_path() -> Path:
 
 def backbone_sha256() -> str:
     """sha256 of the committed Keras backbone file (the curves' provenance)."""
-    from . import hub as course_hub
+    from tlcourse import hub as course_hub
 
     return sha256_file(course_hub.keras_backbone_path())
 
 
-def _sweep():  # type: ignore[no-untyped-def]
-    """The build-side sweep module, or a Spanish error where it is not installed (student kit)."""
-    try:
-        from . import curves_sweep
-    except ImportError as error:
-        raise ImportError(
-            "Recalcular los resultados entrena varios modelos y solo está disponible en el "
-            "repositorio completo del curso (módulo tlcourse.curves_sweep). Aquí usa los "
-            "resultados guardados: llama a la función sin recompute=True.") from error
-    return curves_sweep
-
-
-def learning_curves(recompute: bool = False, ks: Iterable[int] = KS, condition: data.Condition = "campo",
-                    save: bool | None = None, verbose: int = 1):  # type: ignore[no-untyped-def]
-    """The learning curves as a DataFrame with columns ``k, method, accuracy, seconds``.
-
-    ``recompute=False`` reads the results shipped with the course; ``recompute=True`` runs
-    the whole sweep (several minutes on 2 CPU cores) and, by default, saves it over the
-    shipped files (``save=False`` keeps them untouched).
-    """
+def learning_curves():  # type: ignore[no-untyped-def]
+    """The shipped learning curves (``data/results/curvas_aprendizaje.csv``) as a DataFrame
+    with columns ``k, method, accuracy, seconds``. ``python -m tlcourse results`` recomputes
+    them (build side, several minutes on 2 CPU cores)."""
     import pandas as pd
 
     path = results_path()
-    if not recompute:
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"Falta {path}. Restáuralo con `git checkout -- data/results/` o recalcúlalo con "
-                "`tlcourse.curves.learning_curves(recompute=True)`.")
-        return pd.read_csv(path)
-    ks = tuple(ks)
-    start = time.perf_counter()
-    sweep = _sweep()
-    table = sweep.compute(ks, condition, verbose=verbose)
-    seconds = time.perf_counter() - start
-    if save if save is not None else True:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(path, index=False)
-        sweep.write_provenance(provenance_path(), "tlcourse.curves.learning_curves(recompute=True)",
-                          seconds, condition=condition, ks=list(ks))
-    if verbose:
-        print(f"Curvas calculadas en {seconds:.0f} s.", flush=True)
-    return table
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Falta {path}. Restáuralo con `git checkout -- data/results/` o recalcúlalo en el "
+            "repositorio del curso con `python -m tlcourse results`.")
+    return pd.read_csv(path)
 
 
-def condition_comparison(recompute: bool = False, k: int = COMPARISON_K, save: bool | None = None,
-                         verbose: int = 1,
-                         head_epochs: int = COMPARISON_HEAD_EPOCHS):  # type: ignore[no-untyped-def]
-    """The methods of :func:`compute` at one budget ``k`` in *catálogo* and in *campo*,
-    the linear head trained with notebook 03's recipe (``head_epochs`` epochs).
-
-    A long DataFrame ``condition, k, method, accuracy, seconds``. ``recompute=False`` reads
-    the shipped ``data/results/comparacion_condiciones.csv``; ``recompute=True`` trains
-    everything again (about two minutes on 2 CPU cores) and, by default, saves it.
-    """
+def condition_comparison():  # type: ignore[no-untyped-def]
+    """The shipped comparison at one budget (``k = 20``) in *catálogo* and in *campo*
+    (``data/results/comparacion_condiciones.csv``): a long DataFrame ``condition, k, method,
+    accuracy, seconds``. ``python -m tlcourse results --conditions`` recomputes it (build side)."""
     import pandas as pd
 
     path = comparison_path()
-    if not recompute:
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"Falta {path}. Restáuralo con `git checkout -- data/results/` o recalcúlalo con "
-                "`tlcourse.curves.condition_comparison(recompute=True)`.")
-        return pd.read_csv(path)
-    sweep = _sweep()
-    start = time.perf_counter()
-    parts = []
-    for condition in CONDITIONS:
-        part = sweep.compute([k], condition, verbose=verbose, head_epochs=head_epochs)
-        part.insert(0, "condition", condition)
-        parts.append(part)
-    table = pd.concat(parts, ignore_index=True)
-    seconds = time.perf_counter() - start
-    if save if save is not None else True:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(path, index=False)
-        sweep.write_provenance(comparison_provenance_path(), "tlcourse.curves.condition_comparison(recompute=True)",
-                          seconds, conditions=list(CONDITIONS), k=k, head_epochs=head_epochs)
-    return table
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Falta {path}. Restáuralo con `git checkout -- data/results/` o recalcúlalo en el "
+            "repositorio del curso con `python -m tlcourse results --conditions`.")
+    return pd.read_csv(path)
 
 
 def as_table(curves):  # type: ignore[no-untyped-def]
@@ -197,13 +143,3 @@ def plot(curves, ax=None, title: str | None = None):  # type: ignore[no-untyped-
     ax.legend()
     ax.set_title(title or "Curvas de aprendizaje en la tarea destino (campo)")
     return ax
-
-
-def results_command(conditions: bool = False, save: bool = True) -> int:
-    """``python -m tlcourse results``: recompute data/results/ (learning curves, or the conditions)."""
-    if conditions:
-        table = condition_comparison(recompute=True, save=save)
-        print(table.pivot_table(index="condition", columns="method", values="accuracy").round(3).to_string())
-        return 0
-    print(as_table(learning_curves(recompute=True, save=save)).round(3).to_string())
-    return 0

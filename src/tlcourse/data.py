@@ -20,8 +20,8 @@ from typing import Literal
 
 import numpy as np
 
-from .contract import read_checksums, sha256_file
-from .paths import data_dir, restore_hint
+from tlcourse.contract import read_checksums, sha256_file
+from tlcourse.paths import data_dir, restore_hint
 
 Split = Literal["train", "test"]
 Condition = Literal["catalogo", "campo"]
@@ -127,7 +127,7 @@ def load_fashion_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarra
     Returns ``(x_train, y_train), (x_test, y_test)``: uint8 images ``(n, 28, 28)`` and
     uint8 labels 0-9. Arrays are read-only (they are cached); copy before editing.
     """
-    from . import _env
+    from tlcourse import _env
 
     seed_keras_cache()
     tf = _env.import_tensorflow_quietly()

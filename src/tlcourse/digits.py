@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import DataError, array_digest
-from .paths import data_dir
+from tlcourse.data import DataError, array_digest
+from tlcourse.paths import data_dir
 
 SPLIT_FILE = "digits_split.json"
 SPLIT_SEED = 6_2024_06

@@ -32,7 +32,7 @@ def _versions() -> Check:
 
 
 def _keras() -> Check:
-    from . import _env
+    from tlcourse import _env
 
     tf = _env.import_tensorflow_quietly()
     ok = tf.keras.layers.Dense.__module__.startswith("tf_keras")
@@ -50,7 +50,7 @@ def _keras() -> Check:
 
 
 def _data() -> Check:
-    from . import data
+    from tlcourse import data
 
     try:
         sums = data.verify()
@@ -61,7 +61,7 @@ def _data() -> Check:
 
 def _backbone() -> Check:
     try:
-        from . import hub
+        from tlcourse import hub
     except ImportError:
         return Check("backbone", True, "todavía no incluido en esta versión del curso")
     try:
@@ -71,36 +71,20 @@ def _backbone() -> Check:
 
 
 def _device() -> Check:
-    from . import _env
+    from tlcourse import _env
 
     tf = _env.import_tensorflow_quietly()
     gpus = tf.config.list_physical_devices("GPU")
     return Check("dispositivo", True, f"{len(gpus)} GPU" if gpus else "CPU (suficiente para el curso)")
 
 
-def _sandbox() -> Check:
-    """Informational: students do not need the sandbox (``make check`` runs without it)."""
-    try:
-        from . import sandbox
-
-        status = sandbox.status()
-    except Exception as error:  # never fails the student's environment check
-        return Check("aislamiento", True, f"no se pudo comprobar ({type(error).__name__}: {error})")
-    if status.ok:
-        version = status.detail.split(",")[0]
-        return Check("aislamiento", True, f"{version} funciona: las calificaciones se ejecutan aisladas")
-    return Check("aislamiento", True, "bubblewrap no está disponible en esta máquina; `make check` "
-                                      "funciona igual, sin aislamiento (solo el profesor lo necesita). "
-                                      f"Detalle: {status.detail}")
-
-
 def run(verbose: bool = True) -> dict:
     """Run every check, print a report, raise :class:`SetupError` if any failed."""
-    from . import _env
+    from tlcourse import _env
 
     _env.prepare_environment()
     checks = [Check("python", sys.version_info[:2] == (3, 11), f"{platform.python_version()}")]
-    for probe in (_versions, _keras, _data, _backbone, _device, _sandbox):
+    for probe in (_versions, _keras, _data, _backbone, _device):
         try:
             checks.append(probe())
         except Exception as error:

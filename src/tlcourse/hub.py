@@ -6,7 +6,7 @@
 
   - ``"local"`` (default): the committed SavedModel in ``data/hub/``;
   - ``http(s)://HOST:PORT`` or a full ``http(s)://.../models/<name>/<version>`` URL: a
-    classroom server started with ``python -m tlcourse.hub serve``;
+    classroom server started with ``python -m tlcourse serve``;
   - a name from :data:`ONLINE_BACKBONES` (or its full handle): a real ImageNet feature
     vector from TF Hub / Kaggle Models, for online users;
   - a path to a SavedModel folder.
@@ -15,7 +15,7 @@
   Spanish errors (unknown handle, corrupt archive, broken cache folder): never a silent load.
 * :func:`describe_backbone` / :func:`verify_backbone` check the committed files against
   ``data/hub/MANIFEST.sha256`` (``tlcourse.doctor`` calls it).
-* ``python -m tlcourse.hub serve`` (and :func:`start_server`) serve the course models as
+* ``python -m tlcourse serve`` (and :func:`start_server`) serve the course models as
   TF Hub *compressed* handles: ``GET /models/<name>/<version>?tf-hub-format=compressed``
   returns a ``.tar.gz`` of the SavedModel folder, which ``hub.KerasLayer(url)`` downloads
   once and caches in ``$TFHUB_CACHE_DIR``.
@@ -44,8 +44,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from . import contract as _c
-from .paths import data_dir
+from tlcourse import contract as _c
+from tlcourse.paths import data_dir
 
 BACKBONE_ENV = "TLCOURSE_BACKBONE"
 DEFAULT_PORT = 8765
@@ -162,7 +162,7 @@ def backbone_spec(setting: str | None = None) -> BackboneSpec:
 # --------------------------------------------------------------------------------------
 def _restore() -> str:
     """How to get the backbone's files back (git in the repository, the kit elsewhere)."""
-    from .paths import restore_hint
+    from tlcourse.paths import restore_hint
 
     return restore_hint("hub", rebuild="make models")
 
@@ -215,7 +215,7 @@ def describe_backbone(folder: Path | None = None) -> str:
 
 def load_keras_backbone(path: Path | None = None, verify: bool = True):  # type: ignore[no-untyped-def]
     """The backbone as a ``tf_keras`` model (layers ``block1_*`` ... ``block4_*``, ``features``)."""
-    from ._env import import_tensorflow_quietly
+    from tlcourse._env import import_tensorflow_quietly
 
     tf = import_tensorflow_quietly()
     if path is None:
@@ -249,7 +249,7 @@ def _is_url(handle: str) -> bool:
 
 def _tf_and_hub():  # type: ignore[no-untyped-def]
     """TensorFlow (imported quietly, tf.keras = tf_keras) and tensorflow_hub."""
-    from ._env import import_tensorflow_quietly
+    from tlcourse._env import import_tensorflow_quietly
 
     tf = import_tensorflow_quietly()
     import tensorflow_hub
@@ -343,7 +343,7 @@ def resolve(handle: str) -> str:
                            f"Revisa la URL (formato http://HOST:PUERTO/models/<nombre>/<versión>).") from error
         except urllib.error.URLError as error:
             raise HubError(f"No pude conectar con {handle}: {error.reason}. ¿Está el servidor del "
-                           f"aula en marcha (python -m tlcourse.hub serve) y es correcta la URL?") from error
+                           f"aula en marcha (python -m tlcourse serve) y es correcta la URL?") from error
         except (OSError, ValueError, EOFError, tarfile.TarError, gzip.BadGzipFile) as error:
             raise HubError(f"El archivo descargado de {handle} está dañado o no es un modelo de TF Hub "
                            f"({type(error).__name__}: {error}). Pide al docente que revise el servidor; "
@@ -594,8 +594,3 @@ def serve_command(host: str | None = None, port: int = DEFAULT_PORT, lan: bool =
         server.stop()
     return 0
 
-
-if __name__ == "__main__":  # `python -m tlcourse.hub serve|verify`, as `python -m tlcourse serve|verify`
-    from .cli import main
-
-    sys.exit(main(sys.argv[1:]))

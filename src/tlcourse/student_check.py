@@ -40,7 +40,7 @@ def find_notebook(name: str, root: Path | None = None) -> Path:
     path = Path(name).expanduser()
     if path.is_file():
         return path.resolve()
-    from .paths import repo_root
+    from tlcourse.paths import repo_root
 
     root = root or repo_root()
     matches = sorted((root / "notebooks").glob(f"{name}*/*.ipynb"))
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="segundos por celda")
     args = parser.parse_args(argv)
     import tlcourse
-    from .doctor import SetupError, run
+    from tlcourse.doctor import SetupError, run
 
     print(f"Paquete del curso: {Path(tlcourse.__file__).parent}")
     try:

@@ -1,0 +1,149 @@
+"""What the judges of the transfer-learning notebooks share: the course backbone, trusted.
+
+A submission's model reaches the judge as JSON config plus weights
+(:meth:`tlcourse.grader.judging.Evidence.keras_model`). The only custom layer allowed in it is the
+course backbone's ``hub.KerasLayer``, and only with the course handle: :func:`hub_model`
+checks every ``KerasLayer`` config before anything is loaded. :func:`published_weights`
+and :func:`features` load the published backbone in the judge's own process, so the
+frozen base is compared with the published weights and held-out features never come
+from the kernel.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from tlcourse.grader.judging import MAX_ARRAY_BYTES, Evidence, EvidenceError
+
+HUB_CLASS = "KerasLayer"
+#: Config keys of a course ``KerasLayer`` that may differ from the defaults (anything else,
+#: e.g. ``arguments`` or ``signature``, changes what the backbone computes).
+HUB_KEYS = frozenset({"name", "trainable", "dtype", "handle", "batch_input_shape", "output_shape",
+                      "output_key", "signature_outputs_as_dict", "load_options"})
+
+
+def course_handle() -> str:
+    """The handle of the course backbone (as the kernel sees it: the same data folder)."""
+    from tlcourse import hub
+
+    return hub.backbone_spec().handle
+
+
+def hub_configs(config: Any) -> list[dict[str, Any]]:
+    """Every ``KerasLayer`` config inside a Keras model config, at any depth."""
+    found: list[dict[str, Any]] = []
+    if isinstance(config, dict):
+        if config.get("class_name") == HUB_CLASS:
+            found.append(config.get("config") or {})
+        for value in config.values():
+            found += hub_configs(value)
+    elif isinstance(config, list):
+        for value in config:
+            found += hub_configs(value)
+    return found
+
+
+def check_hub_configs(config: Any) -> list[dict[str, Any]]:
+    """The ``KerasLayer`` configs of ``config``; each must load the course backbone as is."""
+    layers = hub_configs(config)
+    handle = course_handle()
+    for layer in layers:
+        if layer.get("handle") != handle:
+            raise EvidenceError(f"la base debe cargarse desde el handle del curso ({handle}), "
+                                f"no desde {str(layer.get('handle'))[:120]}")
+        extra = sorted(k for k, v in layer.items() if k not in HUB_KEYS and v not in (None, {}, [], ""))
+        if extra or layer.get("output_key") not in (None, ""):
+            raise EvidenceError(f"la base del curso no admite más opciones que handle y trainable ({extra})")
+    return layers
+
+
+def hub_model(evidence: Evidence, name: str):  # type: ignore[no-untyped-def]
+    """Rebuild ``name``: built-in layers plus the course backbone (handle checked first)."""
+    meta = evidence.meta(name)
+    if meta.get("kind") != "keras":
+        raise EvidenceError("no devolviste un modelo de Keras")
+    check_hub_configs(meta.get("config"))
+    import tensorflow_hub as hub
+
+    return evidence.keras_model(name, custom_objects={HUB_CLASS: hub.KerasLayer})
+
+
+def keras_config(evidence: Evidence, name: str) -> dict[str, Any]:
+    """The config of a recorded model, its course ``KerasLayer`` handles checked."""
+    meta = evidence.meta(name)
+    if meta.get("kind") != "keras" or not isinstance(meta.get("config"), dict):
+        raise EvidenceError("no devolviste un modelo de Keras")
+    check_hub_configs(meta["config"])
+    return meta["config"]
+
+
+def raw_weights(evidence: Evidence, name: str) -> list[np.ndarray]:
+    """A recorded model's weights in ``get_weights()`` order, read without pickle."""
+    path = evidence._file(f"{name}.weights.npz", MAX_ARRAY_BYTES)  # noqa: SLF001  (same checks as keras_model)
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return [stored[f"arr_{i}"] for i in range(len(stored.files))]
+    except (OSError, ValueError, KeyError) as error:
+        raise EvidenceError(f"pesos ilegibles: {type(error).__name__}") from None
+
+
+def frozen_course_base(config: dict[str, Any], weights: list[np.ndarray]) -> str | None:
+    """Why the first ``len(published)`` weights of a model whose first layer is the course
+    ``KerasLayer`` are not the frozen published base (None when they are).
+
+    A ``KerasLayer`` with the course handle, ``trainable=False`` and no other option, holding
+    the published weights, *is* the published backbone: its outputs, its lack of trainable
+    weights and its BatchNormalization statistics (frozen: ``training`` is ignored) follow.
+    """
+    layers = [l for l in (config.get("config") or {}).get("layers", []) if l.get("class_name") != "InputLayer"]
+    if not layers or layers[0].get("class_name") != HUB_CLASS:
+        return "la base (modelo.layers[0]) debe ser un hub.KerasLayer"
+    if (layers[0].get("config") or {}).get("trainable") is not False:
+        return "la base debe estar congelada (trainable=False): sin pesos entrenables"
+    published = published_weights()
+    if not same_weights(weights[:len(published)], published):
+        return "los pesos de la base no son los publicados del backbone del curso"
+    return None
+
+
+def hub_layers(model: Any) -> list[Any]:
+    """The ``hub.KerasLayer`` objects of a rebuilt model."""
+    from tlcourse.model_checks import hub_layers as find
+
+    return find(model)
+
+
+@lru_cache(maxsize=1)
+def _backbone():  # type: ignore[no-untyped-def]
+    from tlcourse._env import import_tensorflow_quietly
+
+    tf = import_tensorflow_quietly()
+    import tensorflow_hub as hub
+
+    size = 32
+    layer = hub.KerasLayer(course_handle(), trainable=False)
+    model = tf.keras.Sequential([tf.keras.Input((size, size, 3)), layer])
+    return model, layer
+
+
+def published_weights() -> list[np.ndarray]:
+    """The published backbone's variables, loaded here (never from the kernel)."""
+    return [np.asarray(w) for w in _backbone()[1].get_weights()]
+
+
+def same_weights(got: list[Any], expected: list[np.ndarray]) -> bool:
+    return len(got) == len(expected) and all(
+        np.shape(a) == np.shape(b) and np.array_equal(np.asarray(a), b) for a, b in zip(got, expected))
+
+
+def to_backbone_input(images: np.ndarray) -> np.ndarray:
+    """The judge's own preprocessing: uint8 32x32 grey -> float32 [0, 1], three channels."""
+    return np.repeat((np.asarray(images).astype(np.float32) / 255.0)[..., np.newaxis], 3, axis=-1)
+
+
+def features(images: np.ndarray) -> np.ndarray:
+    """Features of the published backbone for 32x32 uint8 images, computed in the judge."""
+    return np.asarray(_backbone()[0].predict(to_backbone_input(images), batch_size=500, verbose=0))

@@ -1,0 +1,179 @@
+"""The judge: points decided from inert evidence, in a process where no submission code ran.
+
+``python -m tlcourse.grader.judging ASSIGNMENT EVIDENCE_DIR SEED`` prints the verdicts as JSON::
+
+    {"verdicts": {"<grade_id>": {"ok": true|false, "message": "<Spanish reason>"}},
+     "integrity": ["<one-line reason>", ...]}
+
+It reads only what :mod:`tlcourse.grader.evidence` wrote: JSON, ``.npy``/``.npz`` with
+``allow_pickle=False``, and Keras models as JSON config plus weights, rebuilt with built-in
+layers only (:data:`ALLOWED_CLASSES`; no ``Lambda``, no custom objects, so no code from the
+submission runs here). The inputs the probes used are regenerated from the seed by the
+assignment's judge (:mod:`tlcourse.grader.judges`), never read back from the kernel's folder, and
+the judge recomputes the properties it checks instead of trusting reported values.
+Missing or malformed evidence fails that cell with a Spanish reason; it never crashes the run.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAX_JSON_BYTES = 5_000_000
+MAX_ARRAY_BYTES = 200_000_000
+#: Keras classes a rebuilt model may contain (tf_keras built-ins without code in their config).
+ALLOWED_CLASSES = frozenset({
+    "Sequential", "Functional", "Model", "InputLayer", "Dense", "Flatten", "Dropout", "Activation",
+    "Softmax", "ReLU", "Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
+    "GlobalMaxPooling2D", "BatchNormalization", "Rescaling", "Reshape", "ZeroPadding2D", "Add",
+    "Concatenate", "Normalization",
+    # objects inside layer configs
+    "GlorotUniform", "GlorotNormal", "HeNormal", "HeUniform", "Zeros", "Ones", "RandomNormal",
+    "RandomUniform", "TruncatedNormal", "Constant", "L1", "L2", "L1L2", "MaxNorm", "NonNeg",
+    "UnitNorm", "__tensor__", "DTypePolicy", "Policy",
+})
+
+
+class EvidenceError(ValueError):
+    """Evidence not what the judge accepts (the cell scores 0)."""
+
+
+class MissingEvidence(EvidenceError):
+    """No evidence where a probe should have written some (reported as tampering)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    message: str = ""
+    missing: bool = False  # the evidence was not there at all
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "message": self.message, "missing": self.missing}
+
+
+PASS = Verdict(True)
+
+
+def fail(message: str) -> Verdict:
+    return Verdict(False, message)
+
+
+class Evidence:
+    """Read-only access to one run's evidence folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def _file(self, name: str, max_bytes: int) -> Path:
+        path = self.folder / name
+        if path.is_symlink() or not path.is_file():
+            raise MissingEvidence(f"falta la evidencia {name}")
+        if path.stat().st_size > max_bytes:
+            raise EvidenceError(f"la evidencia {name} es demasiado grande")
+        return path
+
+    def meta(self, name: str) -> dict[str, Any]:
+        path = self._file(f"{name}.json", MAX_JSON_BYTES)  # MissingEvidence propagates
+        try:
+            meta = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            raise EvidenceError(f"evidencia {name} ilegible: {error}") from None
+        if not isinstance(meta, dict) or meta.get("kind") not in {"json", "array", "keras", "error"}:
+            raise EvidenceError(f"evidencia {name} mal formada")
+        if meta["kind"] == "error":
+            raise EvidenceError(f"tu código falló al evaluarlo: {str(meta.get('error'))[:200]}")
+        return meta
+
+    def value(self, name: str) -> Any:
+        meta = self.meta(name)
+        if meta["kind"] == "array":
+            return np.load(self._file(f"{name}.npy", MAX_ARRAY_BYTES), allow_pickle=False)
+        if meta["kind"] != "json":
+            raise EvidenceError(f"la evidencia {name} no es un valor")
+        return meta.get("value")
+
+    def keras_model(self, name: str, custom_objects: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+        """Rebuild a Keras model from its config and weights, built-in layers only."""
+        meta = self.meta(name)
+        if meta["kind"] != "keras":
+            raise EvidenceError("no devolviste un modelo de Keras")
+        check_classes(meta["config"], set(custom_objects or {}))
+        from tlcourse._env import import_tensorflow_quietly
+
+        tf = import_tensorflow_quietly()
+        try:
+            model = tf.keras.models.model_from_json(json.dumps(meta["config"]), custom_objects=custom_objects)
+            with np.load(self._file(f"{name}.weights.npz", MAX_ARRAY_BYTES), allow_pickle=False) as stored:
+                weights = [stored[f"arr_{i}"] for i in range(len(stored.files))]
+            model.set_weights(weights)
+        except Exception as error:  # a config or weights the judge cannot rebuild: the cell fails
+            raise EvidenceError(f"no se pudo reconstruir tu modelo: {type(error).__name__}") from None
+        return model
+
+
+def check_classes(config: Any, extra: set[str]) -> None:
+    """Refuse any Keras class outside :data:`ALLOWED_CLASSES` (or ``extra``) in a config."""
+    if isinstance(config, dict):
+        name = config.get("class_name")
+        if isinstance(name, str) and name not in ALLOWED_CLASSES and name not in extra:
+            raise EvidenceError(f"la capa u objeto {name} no está permitido al calificar")
+        for value in config.values():
+            check_classes(value, extra)
+    elif isinstance(config, list):
+        for value in config:
+            check_classes(value, extra)
+
+
+def judge_all(assignment: str, folder: Path, seed: int) -> dict[str, Any]:
+    """Every grade cell's verdict, plus the kernel-integrity findings."""
+    from tlcourse.grader.judges import judge_for
+
+    module = judge_for(assignment)
+    if module is None:
+        return {"verdicts": {}, "integrity": []}
+    evidence = Evidence(folder)
+    challenge = module.challenge(seed)
+    verdicts = {}
+    for grade_id in module.PROBES:
+        try:
+            verdict = module.judge(grade_id, evidence, challenge)
+        except MissingEvidence as error:
+            verdict = Verdict(False, f"{error}.", missing=True)
+        except EvidenceError as error:
+            verdict = fail(f"{error}.")
+        except Exception as error:  # noqa: BLE001  (malformed evidence: that cell scores 0, the run goes on)
+            verdict = fail(f"evidencia mal formada ({type(error).__name__}).")
+        verdicts[grade_id] = verdict.as_dict()
+    return {"verdicts": verdicts, "integrity": integrity_findings(evidence)}
+
+
+def integrity_findings(evidence: Evidence) -> list[str]:
+    """What changed in the kernel's machinery between the first and the last probe."""
+    try:
+        before, after = evidence.value("integridad_inicio"), evidence.value("integridad_fin")
+    except EvidenceError as error:
+        return [f"integrity probe: {error}"]
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return ["integrity probe: malformed"]
+    return [f"{key} changed: {before.get(key)!r} -> {after.get(key)!r}"[:300]
+            for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    assignment, folder, seed = (argv if argv is not None else sys.argv[1:])
+    print(json.dumps(judge_all(assignment, Path(folder), int(seed))))
+    return 0
+
+
+if __name__ == "__main__":
+    # Run the main of the imported module, not of this ``__main__`` copy: the judges raise
+    # ``tlcourse.grader.judging.EvidenceError``, which must be the very class ``judge_all`` catches.
+    from tlcourse.grader.judging import main as _main
+
+    sys.exit(_main())
