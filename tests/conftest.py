@@ -33,11 +33,17 @@ def repo():
 
 
 def pytest_generate_tests(metafunc):
-    """``corpus_entry``: every submission of the module's grader corpus (tests/corpus/<A>/)."""
+    """``corpus_entry``: every submission of the module's grader corpus (tests/corpus/<A>/);
+    ``hostile_entry``: its hostile submissions only (``flagged = true``)."""
     if "corpus_entry" in metafunc.fixturenames:
         import corpus_files
 
         metafunc.parametrize("corpus_entry", sorted(corpus_files.load(metafunc.module.A)))
+    if "hostile_entry" in metafunc.fixturenames:
+        import corpus_files
+
+        metafunc.parametrize("hostile_entry", sorted(name for name, entry in corpus_files.load(metafunc.module.A).items()
+                                                     if entry.flagged))
 
 
 #: Test modules that take longest (each grades whole corpora or classes), longest first, from
