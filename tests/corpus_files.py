@@ -13,6 +13,15 @@ with no folder is the solution itself.
     about = "typical mistakes, one per exercise"
 
 The corpus tests (tests/grader_corpus.py) check both: the total and exercise by exercise.
+
+A hostile submission (a trick that, without the judge, made in-kernel tests pass) is an entry
+with ``flagged = true`` and no folder: tests/hostile.py builds its notebook. Its ``score`` and
+``loses`` say what it honestly earns; it must also be reported as ``manipulacion``::
+
+    [evidencia_falsificada]
+    flagged = true
+    score = 0.0
+    loses = ["ej1", "ej2", "ej3"]
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ class Submission:
     score: float
     loses: frozenset[str] = field(default_factory=frozenset)
     about: str = ""
+    flagged: bool = False  # hostile: built by tests/hostile.py, must be reported as manipulacion
 
 
 def cell_source(path: Path) -> str:
@@ -53,8 +63,12 @@ def load(assignment: str, root: Path = ROOT) -> dict[str, Submission]:
         raise ValueError(f"{folder}: folders without an entry in expected.toml: {sorted(unlisted)}")
     corpus = {}
     for name, entry in expected.items():
+        hostile = bool(entry.get("flagged", False))
+        if hostile and (folder / name).is_dir():
+            raise ValueError(f"{folder / name}: a hostile entry (flagged = true) is built by tests/hostile.py, "
+                             "not from a folder")
         cells = sorted((folder / name).glob("*.py")) if (folder / name).is_dir() else []
         corpus[name] = Submission(overrides={p.stem: cell_source(p) for p in cells},
                                   score=float(entry["score"]), loses=frozenset(entry.get("loses", [])),
-                                  about=entry.get("about", ""))
+                                  about=entry.get("about", ""), flagged=hostile)
     return corpus

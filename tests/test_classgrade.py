@@ -2,7 +2,8 @@
 
 One small class on 00_entorno (cheap), graded twice with 2 workers (the second time through
 the CLI, from a zip in zip_collect naming): two ordinary synthetic students, one endless
-loop, one memory hog, one kernel killer and one corrupted file. Plus fast unit tests of
+loop, one memory hog, one kernel killer, one corrupted file and one hostile submission (a
+trick of tests/hostile.py: the corpora check its score, here it must reach incidents.csv). Plus fast unit tests of
 the collector and of the execution containment (no TensorFlow).
 """
 
@@ -16,16 +17,27 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+<<<<<<< HEAD
 from tlcourse.grader import classgrade, feedback, grading
 from tlcourse import cli
 from tlcourse.build import synthetic
 from tlcourse.grader.execution import ContainedExecute
 from tlcourse.grader.submissions import collect
+=======
+import hostile
+from tlcourse.grader import classgrade, feedback, grading
+from tlcourse import cli
+from tlcourse.build import synthetic
+from tlcourse.grader.execution import ContainedExecute
+from tlcourse.grader.submissions import collect
+>>>>>>> h-suite
 
 A = "00_entorno"
 NORMAL = ["alumno00", "alumno01"]
 BAD = {"bucle": ("loop", "ej3"), "memoria": ("memory", "ej2"), "asesino": ("kill", "ej1")}
 BROKEN = "roto"
+#: A hostile student: a blank 00 with a kernel trick in its first answer (tests/hostile.py).
+TRICKSTER, TRICK = "tramposo", "transformador_entrada"
 SETTINGS = dict(workers=2, cell_timeout=15, memory_limit_mb=1536)  # 30 CPU-s per cell on 2 cores
 
 
@@ -163,6 +175,9 @@ def _write_class(folder: Path) -> None:
     broken = folder / BROKEN / A / f"{A}.ipynb"
     broken.parent.mkdir(parents=True)
     broken.write_text('{"cells": [ esto no es JSON')
+    tricked = folder / TRICKSTER / A / f"{A}.ipynb"
+    tricked.parent.mkdir(parents=True)
+    nbformat.write(hostile.build(A, hostile.TRICKS[A][TRICK]), str(tricked))
 
 
 def _zip_collect_archive(folder: Path, archive: Path) -> Path:
@@ -224,7 +239,15 @@ def test_incidents_are_reported_where_they_happened(graded):
     assert ("memoria", "memory") in kinds
     assert ("asesino", "kernel_died") in kinds
     assert ("roto", "autograde_failed") in kinds
+    assert (TRICKSTER, "manipulacion") in kinds
     assert not any(r["student"] in NORMAL for r in rows)
+    assert not any(r["kind"] == "manipulacion" for r in rows if r["student"] != TRICKSTER)
+
+
+@pytest.mark.slow
+def test_the_hostile_student_earns_nothing(graded):
+    scores = graded["scores"][TRICKSTER]
+    assert scores and sum(scores.values()) == 0, scores
 
 
 @pytest.mark.slow
@@ -252,7 +275,7 @@ def test_grading_twice_gives_same_grades_without_duplicates(graded):
     with Gradebook(graded["first"].db_url) as gb:
         submissions = gb.assignment_submissions(A)
         students = [s.student.id for s in submissions]
-        assert sorted(students) == sorted(NORMAL + list(BAD) + [BROKEN])
+        assert sorted(students) == sorted(NORMAL + list(BAD) + [BROKEN, TRICKSTER])
         cells = len(gb.find_notebook(A, A).grade_cells)
         assert all(len(n.grades) == cells for s in submissions for n in s.notebooks)
 
@@ -266,7 +289,7 @@ def test_feedback_shows_no_hidden_test_source(graded):
                                   grading.read_notebook(grading.release_path(A)))
     assert len(lines) >= 5
     pages = sorted(out.glob(f"feedback/*/{A}/{A}.html"))
-    assert {p.parts[-3] for p in pages} == set(NORMAL) | set(BAD)
+    assert {p.parts[-3] for p in pages} == set(NORMAL) | set(BAD) | {TRICKSTER}
     for page in pages:
         assert not feedback.leaked_hidden_lines(page.read_text(), lines), page
         assert "Pruebas ocultas" in page.read_text()
@@ -282,5 +305,5 @@ def test_reports_summarise_the_class(graded):
     assert {"student", "assignment", "score", "max_score", "ej1", "ej2", "ej3"} <= set(grades[0])
     summary = list(csv.DictReader((reports / "exercises.csv").open()))
     assert [r["exercise"] for r in summary] == ["ej1", "ej2", "ej3"]
-    assert all(int(r["students"]) == 6 for r in summary)
+    assert all(int(r["students"]) == 7 for r in summary)
     assert (reports / "exercises.png").stat().st_size > 5000

@@ -52,3 +52,19 @@ def test_a_folder_missing_from_expected_toml_is_refused(tmp_path):
     (tmp_path / "00_x" / "expected.toml").write_text("[solucion]\nscore = 5\n")
     with pytest.raises(ValueError, match="olvidada"):
         corpus_files.load("00_x", tmp_path)
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_every_hostile_entry_is_built_by_hostile_py(assignment):
+    """``flagged = true`` entries and tests/hostile.py's tricks name the same submissions, and
+    each trick changes its base notebook (a trick that changed nothing would test nothing)."""
+    import hostile
+
+    corpus = corpus_files.load(assignment)
+    flagged = {name for name, entry in corpus.items() if entry.flagged}
+    assert flagged == set(hostile.TRICKS.get(assignment, {})), "expected.toml and tests/hostile.py disagree"
+    for name, notebook in hostile.submissions(assignment).items():
+        trick = hostile.TRICKS[assignment][name]
+        base = (grading.read_notebook(grading.release_path(assignment)) if trick.base == hostile.BLANK
+                else grading.submission(assignment, overrides=corpus[trick.base].overrides))
+        assert notebook != base, f"{name} is its base notebook unchanged"

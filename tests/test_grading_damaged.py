@@ -1,15 +1,20 @@
 """Grader validity, damaged notebooks: what students do to notebooks costs only what it should.
 
-For every cheap assignment (parametrised, all batched in one parallel grading run), a
-corpus of damaged submissions of the instructor's solution, each with the exercises that
-must lose their points, checked cell by cell through nbgrader's Gradebook API against an
-undamaged control:
+On the cheap assignments (all batched in one parallel class-grading run), damaged
+submissions of the instructor's solution, each with the exercises that must lose their
+points, checked cell by cell through nbgrader's Gradebook API against the points of the
+instructor's notebook (that the undamaged solution gets full marks is each notebook's corpus
+test, tests/test_nb00_entorno.py and tests/test_nb01_evolucion_cnn.py):
 
 * deleted cells (a test cell, a locked set-up cell, an answer with its tests, everything),
 * duplicated cells (a wrong copy of an answer before/after it, a copy of a test cell),
 * changed cell types (test cell to Markdown, answer to raw),
 * test cells weakened by the student (edited, unlocked with more points, metadata removed,
   grade_id renamed): restored from the gradebook by ``OverwriteCells``.
+
+The repair does not depend on the notebook, so each kind of damage is graded once, on one
+of the two notebooks (:data:`DAMAGE_ON`): 00's first exercise has two test cells, 01 has a
+manually graded cell at the end.
 
 ``test_stock_nbgrader_*`` document what nbgrader 0.9.6 alone does with the same damage
 (why ``tlcourse.grader.sanitize.RepairCells`` exists); if a future nbgrader fixes it, they fail
@@ -34,11 +39,17 @@ pytestmark = pytest.mark.slow
 #: Assignments cheap enough (seconds per autograde) to damage in CI.
 CHEAP = ("00_entorno", "01_evolucion_cnn")
 DAMAGED = [a for a in CHEAP if a in assignments()]
-CONTROL = "control"
-NAMES = ["borra_prueba", "borra_celda_bloqueada", "borra_respuesta_y_pruebas", "borra_todo",
-         "duplica_respuesta_mala_antes", "duplica_respuesta_mala_despues", "duplica_prueba",
-         "prueba_a_markdown", "respuesta_a_raw", "prueba_editada", "prueba_desbloqueada_con_puntos",
-         "prueba_sin_metadatos", "prueba_renombrada"]
+#: Each kind of damage and the notebook it is graded on: those aimed at the first test cell on
+#: 00 (its exercise keeps a second test), deleting everything on 01 (its manual cell too).
+DAMAGE_ON = {
+    "borra_prueba": "00_entorno", "borra_celda_bloqueada": "00_entorno",
+    "borra_respuesta_y_pruebas": "01_evolucion_cnn", "borra_todo": "01_evolucion_cnn",
+    "duplica_respuesta_mala_antes": "00_entorno", "duplica_respuesta_mala_despues": "01_evolucion_cnn",
+    "duplica_prueba": "00_entorno", "prueba_a_markdown": "00_entorno", "respuesta_a_raw": "01_evolucion_cnn",
+    "prueba_editada": "00_entorno", "prueba_desbloqueada_con_puntos": "01_evolucion_cnn",
+    "prueba_sin_metadatos": "00_entorno", "prueba_renombrada": "01_evolucion_cnn",
+}
+NAMES = list(DAMAGE_ON)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -131,7 +142,6 @@ def corpus(assignment: str) -> dict[str, tuple[NotebookNode, set[str]]]:
     p = Parts(assignment)
     everything = set(synthetic.exercises(assignment))
     return {
-        CONTROL: (p.solution(), set()),
         "borra_prueba": (_delete(p.solution(), p.first_test), set()),
         "borra_celda_bloqueada": (_delete(p.solution(), p.setup), set()),
         "borra_respuesta_y_pruebas": (_delete(p.solution(), *p.last_answers, *p.last_tests), {p.last}),
@@ -151,13 +161,15 @@ def corpus(assignment: str) -> dict[str, tuple[NotebookNode, set[str]]]:
 # --------------------------------------------------------------------------- grading
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> dict:
-    """Every damaged submission of every cheap assignment, graded in one parallel run."""
-    if not DAMAGED:
-        pytest.skip("no cheap assignment exists yet")
+    """Every kind of damage on its notebook (:data:`DAMAGE_ON`), graded in one parallel run."""
+    assert set(DAMAGE_ON.values()) == set(CHEAP) == set(DAMAGED), "both cheap notebooks exist"
     folder = tmp_path_factory.mktemp("damaged")
     expected = {}
     for assignment in DAMAGED:
-        for name, (notebook, lost) in corpus(assignment).items():
+        damaged = corpus(assignment)
+        assert set(damaged) == set(DAMAGE_ON)
+        for name in (n for n, a in DAMAGE_ON.items() if a == assignment):
+            notebook, lost = damaged[name]
             path = folder / "in" / name / assignment / f"{assignment}.ipynb"
             path.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(notebook, str(path))
@@ -166,6 +178,12 @@ def graded(tmp_path_factory) -> dict:
                                  classgrade.Settings(workers=2, feedback=False, progress=False),
                                  assignments=DAMAGED)
     return {"run": run, "expected": expected, "scores": _scores(run.db_url, expected)}
+
+
+def _points(assignment: str) -> dict[str, float]:
+    """grade_id -> points of every graded cell of the instructor's notebook."""
+    cells = grading.read_notebook(grading.source_path(assignment)).cells
+    return {_meta(c)["grade_id"]: float(_meta(c)["points"]) for c in cells if _meta(c).get("grade")}
 
 
 def _scores(db_url: str, keys) -> dict:
@@ -184,25 +202,23 @@ def _scores(db_url: str, keys) -> dict:
 def test_no_damaged_submission_fails_the_grader(graded):
     failed = [(r.student, r.assignment, r.error[-300:]) for r in graded["run"].results if not r.ok]
     assert not failed
+    assert sorted(r.key for r in graded["run"].results) == sorted(graded["expected"])
 
 
-@pytest.mark.parametrize("assignment", DAMAGED)
-def test_control_gets_full_marks_on_autograded_tests(graded, assignment):
-    for gid, (score, most) in graded["scores"][(CONTROL, assignment)].items():
-        if not gid.startswith("manual"):
-            assert score == most, f"{assignment}: control loses points on {gid}"
-
-
-@pytest.mark.parametrize("assignment", DAMAGED)
 @pytest.mark.parametrize("name", NAMES)
-def test_damage_costs_exactly_the_expected_cells(graded, assignment, name):
+def test_damage_costs_exactly_the_expected_cells(graded, name):
+    """Every graded cell of the instructor's notebook has one grade, with its own points; the
+    exercises the damage must cost score 0, every other autograded cell full marks (manual
+    cells: 0, left for a person)."""
+    assignment = DAMAGE_ON[name]
     lost = graded["expected"][(name, assignment)]
-    control = graded["scores"][(CONTROL, assignment)]
+    points = _points(assignment)
     scores = graded["scores"][(name, assignment)]
-    assert set(scores) == set(control), "every graded cell has exactly one grade"
+    assert set(scores) == set(points), "every graded cell has exactly one grade"
     for gid, (score, most) in scores.items():
-        assert most == control[gid][1], f"{gid}: max score changed to {most}"
-        want = 0.0 if grading.exercise_of(gid) in lost else control[gid][0]
+        assert most == points[gid], f"{gid}: max score changed to {most}"
+        full = 0.0 if gid.startswith("manual") else points[gid]
+        want = 0.0 if grading.exercise_of(gid) in lost else full
         assert score == want, f"{assignment}/{name}: {gid} scored {score}, expected {want}"
 
 

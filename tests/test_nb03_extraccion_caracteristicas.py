@@ -1,4 +1,4 @@
-"""Grader validity for 03_extraccion_caracteristicas: full marks, zero, typical mistakes, correct variants.
+"""Grader validity for 03_extraccion_caracteristicas: full marks, zero, typical mistakes, correct variants, hostile submissions.
 
 Exercises: ej1 preprocesar, ej2 capa_base, ej3 cabeza, ej4 modelo_completo, ej5 compilar,
 ej6 entrenar + exactitud, ej7 congelar_base. Their tests use their own inputs (ej4 is graded
@@ -15,15 +15,31 @@ import re
 
 import pytest
 
+<<<<<<< HEAD
 from tlcourse.grader import grading
+=======
+import hostile
+from tlcourse.grader import grading
+>>>>>>> h-suite
 from grader_corpus import (  # noqa: F401  (shared fixture and tests, collected here)
     graded, results, test_blank_release_scores_zero, test_each_mistake_loses_only_its_exercise,
-    test_honest_submissions_are_never_flagged,
+    test_each_hostile_submission_is_reported, test_honest_submissions_are_never_flagged,
+    test_solution_has_no_incident,
     test_solution_gets_full_marks, test_solution_runs_silently_within_memory_budget)
 
 A = "03_extraccion_caracteristicas"
 
 # The corpus: tests/corpus/03_extraccion_caracteristicas/ (answer cells as files; expected scores in expected.toml).
+
+
+@pytest.mark.slow
+def test_replaced_helpers_earn_exactly_what_the_wrong_answers_earn(results):
+    """The measured case of issue 19: lines replacing the checking helpers once lifted these
+    wrong answers to full marks; now every cell scores what the wrong answers alone score
+    (that the trick is reported: test_each_hostile_submission_is_reported)."""
+    plain, tricked = results[hostile.MISTAKES_03], results[hostile.MISTAKES_WITH_TRICK_03]
+    assert {g: s.score for g, s in tricked.items()} == {g: s.score for g, s in plain.items()}
+    assert 0 < hostile.earned(plain) < sum(s.max_score for g, s in plain.items() if not g.startswith("manual_"))
 
 
 # ------------------------------------------------------------------ shipped comparison

@@ -1,4 +1,4 @@
-"""Grader validity for 04_ajuste_fino: full marks, zero, typical mistakes, correct variants.
+"""Grader validity for 04_ajuste_fino: full marks, zero, typical mistakes, correct variants, hostile submissions.
 
 Mistakes that change the fine-tuning pipeline are spread over submissions so that none
 of them combines into a different failure (e.g. every layer unfrozen *and* BatchNorm in
@@ -13,7 +13,8 @@ import pytest
 
 from grader_corpus import (  # noqa: F401  (shared fixture and tests, collected here)
     graded, results, test_blank_release_scores_zero, test_each_mistake_loses_only_its_exercise,
-    test_honest_submissions_are_never_flagged,
+    test_each_hostile_submission_is_reported, test_honest_submissions_are_never_flagged,
+    test_solution_has_no_incident,
     test_solution_gets_full_marks, test_solution_runs_silently_within_memory_budget)
 
 A = "04_ajuste_fino"

@@ -1,4 +1,4 @@
-"""Grader validity for 05_tensorflow_hub: full marks, zero, typical mistakes, correct variants."""
+"""Grader validity for 05_tensorflow_hub: full marks, zero, typical mistakes, correct variants, hostile submissions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import pytest
 
 from grader_corpus import (  # noqa: F401  (shared fixture and tests, collected here)
     graded, results, test_blank_release_scores_zero, test_each_mistake_loses_only_its_exercise,
-    test_honest_submissions_are_never_flagged,
+    test_each_hostile_submission_is_reported, test_honest_submissions_are_never_flagged,
+    test_solution_has_no_incident,
     test_solution_gets_full_marks, test_solution_runs_silently_within_memory_budget)
 
 A = "05_tensorflow_hub"

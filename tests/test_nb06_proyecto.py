@@ -14,7 +14,7 @@ import pytest
 from tlcourse.grader import grading
 from grader_corpus import (  # noqa: F401  (shared fixture and tests, collected here)
     graded, results, test_blank_release_scores_zero, test_each_mistake_loses_only_its_exercise,
-    test_honest_submissions_are_never_flagged,
+    test_honest_submissions_are_never_flagged, test_solution_has_no_incident,
     test_solution_gets_full_marks, test_solution_runs_silently_within_memory_budget)
 
 A = "06_proyecto"

@@ -1,11 +1,11 @@
 """Trusted verdicts: submission code cannot forge grades (the judge decides outside the kernel).
 
-Each hostile submission is a blank release (nothing solved) of 00_entorno or 01_evolucion_cnn
-plus one trick in its first answer cell that, before the judge existed, made in-kernel tests
-pass (measured: an input transformer alone earned 12/12 on notebook 01). Each must earn 0 for
-every exercise and be reported as ``manipulacion``; an honest student graded beside them keeps
-full marks and is never flagged. Plus fast unit tests of the
-evidence reader (no pickle, no symlinks, no custom Keras classes).
+Fast unit tests of the evidence reader (no pickle, no symlinks, no custom Keras classes), the
+judge's sandbox and its containment of errors. The hostile submissions themselves (tricks that,
+before the judge existed, made in-kernel tests pass) are entries of each notebook's grader
+corpus (tests/hostile.py, tests/corpus/<A>/expected.toml), graded with it in
+tests/test_nb0*_*.py: each earns nothing it did not honestly solve and is reported as
+``manipulacion``.
 """
 
 from __future__ import annotations
@@ -15,76 +15,7 @@ import json
 import numpy as np
 import pytest
 
-from hostile import HONEST, KERNEL_TRICKS, earned, flagged, grade_hostile, hostile_notebook
 from tlcourse.grader import evidence, judging
-
-#: (assignment, first answer cell) of the notebooks the tricks are tried on.
-NOTEBOOKS = {"00_entorno": "ej1_resumen_datos", "01_evolucion_cnn": "ej1_cargar_tabla"}
-
-#: Tricks aimed at one notebook's tests: lying objects, rebound checks, forged evidence.
-NOTEBOOK_TRICKS = {
-    ("00_entorno", "objetos_mentirosos"): (
-        "import numpy as np\n"
-        "class Todo(dict):\n"
-        "    def __eq__(self, otro): return True\n"
-        "    def __getitem__(self, clave): return Todo()\n"
-        "    def __iter__(self): return iter(['n', 'alto', 'ancho', 'clases', 'min', 'max'])\n"
-        "    def __contains__(self, clave): return True\n"
-        "def resumen_datos(x, y): return Todo()\n"
-        "np.allclose = np.isclose = lambda *a, **k: True\n"
-        "np.asarray = lambda x, *a, **k: np.full(10, 0.1)\n"
-    ),
-    ("01_evolucion_cnn", "ayudantes_reemplazados"): (
-        "import pandas as pd, numpy as np\n"
-        "from tlcourse import cnn_table, plot_reading\n"
-        "plot_reading.same_points = lambda *a, **k: True\n"
-        "plot_reading.unlabelled = lambda *a, **k: []\n"
-        "plot_reading.horizontal_lines = lambda ax: [5.1, 9.0]\n"
-        "plot_reading.data_points = lambda ax: np.ones((1, 2))\n"
-        "pd.api.types.is_integer_dtype = lambda *a, **k: True\n"
-        "np.allclose = np.isclose = lambda *a, **k: True\n"
-        "cargar_tabla = lambda ruta: pd.read_csv(ruta)\n"
-    ),
-    ("01_evolucion_cnn", "evidencia_falsificada"): (
-        "import json, pathlib\n"
-        "carpeta = pathlib.Path('.evidencia')\n"
-        "for nombre in ['ej1_real', 'ej1_reto', 'ej2', 'ej3_humano', 'ej3_reduccion', 'ej4', 'ej5']:\n"
-        "    (carpeta / f'{nombre}.json').write_text(json.dumps({'kind': 'json', 'value': True}))\n"
-        "get_ipython().input_transformers_cleanup.append(lambda lineas: ['pass\\n'])\n"
-    ),
-}
-
-
-def _cases() -> dict[tuple[str, str], str]:
-    cases = {(a, name): code for a in NOTEBOOKS for name, code in KERNEL_TRICKS.items()}
-    return {**cases, **NOTEBOOK_TRICKS}
-
-
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
-    """Every trick and one honest student, autograded in one scratch course per notebook."""
-    graded = {}
-    for assignment, first_answer in NOTEBOOKS.items():
-        students = {name: hostile_notebook(assignment, first_answer, code)
-                    for (a, name), code in _cases().items() if a == assignment}
-        for student, result in grade_hostile(tmp_path_factory.mktemp(assignment), assignment, students).items():
-            graded[(assignment, student)] = result
-    return graded
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("case", sorted(_cases()), ids="/".join)
-def test_each_trick_earns_nothing_and_is_reported(hostile, case):
-    scores, incidents = hostile[case]
-    assert scores and earned(scores) == 0, {g: s.score for g, s in scores.items()}
-    assert flagged(incidents), incidents
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("assignment", sorted(NOTEBOOKS))
-def test_an_honest_student_beside_them_keeps_full_marks_unflagged(hostile, assignment):
-    scores, incidents = hostile[(assignment, HONEST)]
-    assert all(s.full for g, s in scores.items() if not g.startswith("manual_")) and incidents == []
 
 
 # --------------------------------------------------------------------------- fast units
