@@ -130,12 +130,13 @@ class ApplyVerdicts(NbGraderPreprocessor):
         state = resources.get(_STATE)
         if not state:
             return nb, resources
-        start, used = time.perf_counter(), _children_cpu()
+        start = time.perf_counter()
         result = self._run_judge(state)
         result["judge_s"] = round(time.perf_counter() - start, 2)
-        # CPU seconds of the judge process (and of what it waited for: bwrap's child): on a busy
-        # machine its wall time says more about the neighbours than about the judge.
-        result["judge_cpu_s"] = round(_children_cpu() - used, 2)
+        # The CPU seconds the judge reports for itself (None if it failed): on a busy machine
+        # its wall time says more about the neighbours than about the judge.
+        cpu = result.pop("cpu_s", None)
+        result["judge_cpu_s"] = float(cpu) if isinstance(cpu, (int, float)) else None
         # After the kernel is gone: the instructor's record of why each cell scored as it did.
         (Path(state["folder"]) / VERDICTS_FILE).write_text(json.dumps(result, ensure_ascii=False, indent=1))
         verdicts = result.get("verdicts", {})
@@ -196,14 +197,6 @@ class ApplyVerdicts(NbGraderPreprocessor):
         elif not kernel_failed:
             cell.outputs.append(incident_output(
                 gid, f"el kernel dio la prueba por buena y el juez no: {verdict.get('message', '')}"[:300]))
-
-
-def _children_cpu() -> float:
-    """User + system CPU seconds of this process's children that have been waited for."""
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def incident_output(cell: str, reason: str, kind: str = "manipulacion") -> NotebookNode:
