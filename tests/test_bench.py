@@ -36,3 +36,19 @@ def test_slowest_graded_cell_is_read_from_nbclient_timestamps():
     notebook = nbformat.v4.new_notebook(cells=[cell("ej1", False, 0, 40), cell("test_ej1", True, 41, 44),
                                                cell("test_ej2", True, 45, 51)])
     assert bench.slowest_graded_cell(notebook) == ("test_ej2", 6.5)
+
+
+def test_the_judge_share_is_read_from_the_verdicts_with_its_cpu_time(tmp_path):
+    from tlcourse.verdicts import EVIDENCE_DIR, VERDICTS_FILE
+
+    folder = tmp_path / "03_x"
+    (folder / EVIDENCE_DIR).mkdir(parents=True)
+    assert bench._judge_seconds(folder) == (None, None)  # no judge ran
+    (folder / EVIDENCE_DIR / VERDICTS_FILE).write_text('{"judge_s": 9.5, "judge_cpu_s": 7.25}')
+    wall, cpu = bench._judge_seconds(folder)
+    assert (wall, cpu) == (9.5, 7.25)
+    results = _results(30.0, 5.0, 2000)
+    results["notebooks"]["03_x"].update(judge_s=wall, judge_cpu_s=cpu)
+    assert "| 9.5; CPU 7.25 |" in bench.render(results)
+    (folder / EVIDENCE_DIR / VERDICTS_FILE).write_text('{"judge_s": 9.5}')  # recorded before CPU time was
+    assert bench._judge_seconds(folder) == (9.5, None)

@@ -188,11 +188,12 @@ def time_notebooks(assignments: list[str], workdir: Path) -> dict[str, dict[str,
         start = time.perf_counter()
         scores = course.autograde("bench", assignment)
         autograde_s = time.perf_counter() - start
-        judge_s = _judge_seconds(course.root / "autograded" / "bench" / assignment)
+        judge_s, judge_cpu_s = _judge_seconds(course.root / "autograded" / "bench" / assignment)
         results[assignment] = {
             "execute_s": round(execute_s, 1), "autograde_s": round(autograde_s, 1),
             "overhead_s": round(autograde_s - execute_s, 1), "peak_rss_mb": round(peak.peak_mb),
             "slowest_graded_cell": cell, "slowest_graded_cell_s": round(cell_s, 1), "judge_s": judge_s,
+            "judge_cpu_s": judge_cpu_s,
             "solution_lost": sorted(g for g, s in scores.items() if not s.full and not g.startswith("manual")),
             "load_before": load,
             "failing_cells": failing,
@@ -202,14 +203,18 @@ def time_notebooks(assignments: list[str], workdir: Path) -> dict[str, dict[str,
     return results
 
 
-def _judge_seconds(folder: Path) -> float | None:
-    """Seconds the judge took on an autograded submission (None: no judge for it)."""
+def _judge_seconds(folder: Path) -> tuple[float | None, float | None]:
+    """Wall and CPU seconds the judge took on an autograded submission (None: no judge for it;
+    CPU None: a verdict file written before the judge's CPU time was recorded)."""
     from tlcourse.grader.verdicts import EVIDENCE_DIR, VERDICTS_FILE
 
     try:
-        return float(json.loads((folder / EVIDENCE_DIR / VERDICTS_FILE).read_text())["judge_s"])
-    except (OSError, KeyError, ValueError):
-        return None
+        result = json.loads((folder / EVIDENCE_DIR / VERDICTS_FILE).read_text())
+        wall = float(result["judge_s"])
+    except (OSError, KeyError, ValueError, TypeError):
+        return None, None
+    cpu = result.get("judge_cpu_s")
+    return wall, float(cpu) if isinstance(cpu, (int, float)) else None
 
 
 # --------------------------------------------------------------------------- class
@@ -485,6 +490,13 @@ def _budget(value: float, budget: float) -> str:
     return f"{value}" if value <= budget else f"**{value} (over {budget})**"
 
 
+def _judge_cell(r: dict[str, Any]) -> str:
+    """The judge's wall time, and its CPU time when recorded (``-``: no judge)."""
+    if r.get("judge_s") is None:
+        return "-"
+    return f"{r['judge_s']}; CPU {r['judge_cpu_s']}" if r.get("judge_cpu_s") is not None else f"{r['judge_s']}"
+
+
 def _render_notebooks(notebooks: dict[str, Any], reference: dict[str, Any] | None = None) -> list[str]:
     if not notebooks:
         return []
@@ -495,7 +507,7 @@ def _render_notebooks(notebooks: dict[str, Any], reference: dict[str, Any] | Non
              f"execution + {b['autograde_overhead_s']} s, kernel ≤ {b['kernel_memory_mb']} MB; "
              "a figure over its budget is marked **over**.", "",
              "| notebook | execute (s) | × ref | slowest graded cell (s) | autograde (s) | overhead (s) | "
-             "of which judge (s) | peak kernel RSS (MB) | solution: autograded cells that lost points |",
+             "of which judge (s; CPU s) | peak kernel RSS (MB) | solution: autograded cells that lost points |",
              "|---|---|---|---|---|---|---|---|---|"]
     for name, r in notebooks.items():
         cell_s = r.get("slowest_graded_cell_s", 0.0)
@@ -503,7 +515,7 @@ def _render_notebooks(notebooks: dict[str, Any], reference: dict[str, Any] | Non
         ratio = f"{r['execute_s'] / ref:.1f}" if ref else "-"
         lines.append(f"| {name} | {_budget(r['execute_s'], b['notebook_s'])} | {ratio} | {cell} | "
                      f"{r['autograde_s']} | {_budget(r['overhead_s'], b['autograde_overhead_s'])} | "
-                     f"{r.get('judge_s') if r.get('judge_s') is not None else '-'} | "
+                     f"{_judge_cell(r)} | "
                      f"{_budget(r['peak_rss_mb'], b['kernel_memory_mb'])} | {', '.join(r['solution_lost']) or 'none'} |")
     failing = {name: r["failing_cells"] for name, r in notebooks.items() if r.get("failing_cells")}
     for name, cells in failing.items():

@@ -133,6 +133,10 @@ class ApplyVerdicts(NbGraderPreprocessor):
         start = time.perf_counter()
         result = self._run_judge(state)
         result["judge_s"] = round(time.perf_counter() - start, 2)
+        # The CPU seconds the judge reports for itself (None if it failed): on a busy machine
+        # its wall time says more about the neighbours than about the judge.
+        cpu = result.pop("cpu_s", None)
+        result["judge_cpu_s"] = float(cpu) if isinstance(cpu, (int, float)) else None
         # After the kernel is gone: the instructor's record of why each cell scored as it did.
         (Path(state["folder"]) / VERDICTS_FILE).write_text(json.dumps(result, ensure_ascii=False, indent=1))
         verdicts = result.get("verdicts", {})

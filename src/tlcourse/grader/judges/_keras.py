@@ -118,23 +118,34 @@ def hub_layers(model: Any) -> list[Any]:
 
 @lru_cache(maxsize=1)
 def _backbone():  # type: ignore[no-untyped-def]
+    """The published backbone as a frozen ``hub.KerasLayer``, loaded once per judge run.
+
+    No Keras model is wrapped around it: :func:`published_weights` needs only its variables
+    and :func:`features` calls it directly (a ``predict`` would trace a second function).
+    """
     from tlcourse._env import import_tensorflow_quietly
 
-    tf = import_tensorflow_quietly()
+    import_tensorflow_quietly()
     import tensorflow_hub as hub
 
-    size = 32
-    layer = hub.KerasLayer(course_handle(), trainable=False)
-    model = tf.keras.Sequential([tf.keras.Input((size, size, 3)), layer])
-    return model, layer
+    return hub.KerasLayer(course_handle(), trainable=False)
+
+
+@lru_cache(maxsize=1)
+def _published() -> tuple[np.ndarray, ...]:
+    weights = tuple(np.asarray(w) for w in _backbone().get_weights())
+    for w in weights:
+        w.flags.writeable = False  # shared by every caller of this run: read only
+    return weights
 
 
 def published_weights() -> list[np.ndarray]:
-    """The published backbone's variables, loaded here (never from the kernel)."""
-    return [np.asarray(w) for w in _backbone()[1].get_weights()]
+    """The published backbone's variables, loaded here (never from the kernel), read once."""
+    return list(_published())
 
 
 def same_weights(got: list[Any], expected: list[np.ndarray]) -> bool:
+    """Same number of arrays, each of the same shape and values."""
     return len(got) == len(expected) and all(
         np.shape(a) == np.shape(b) and np.array_equal(np.asarray(a), b) for a, b in zip(got, expected))
 
@@ -144,6 +155,9 @@ def to_backbone_input(images: np.ndarray) -> np.ndarray:
     return np.repeat((np.asarray(images).astype(np.float32) / 255.0)[..., np.newaxis], 3, axis=-1)
 
 
-def features(images: np.ndarray) -> np.ndarray:
+def features(images: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """Features of the published backbone for 32x32 uint8 images, computed in the judge."""
-    return np.asarray(_backbone()[0].predict(to_backbone_input(images), batch_size=500, verbose=0))
+    x = to_backbone_input(images)
+    layer = _backbone()
+    return np.concatenate([np.asarray(layer(x[i:i + batch_size], training=False))
+                           for i in range(0, len(x), batch_size)])

@@ -19,6 +19,7 @@ import numpy as np
 
 from tlcourse import contract as _c
 from tlcourse.grader.judging import Evidence, EvidenceError, check_classes
+from tlcourse.grader.judges._keras import hub_configs
 from tlcourse.grader.judges.hub_uso import EXPORT_SAMPLE, MIN_ACCURACY
 
 
@@ -81,19 +82,6 @@ def _course_handle(handle: Any) -> bool:
     return tail == [_c.MODEL_NAME, _c.MODEL_VERSION]
 
 
-def _backbones(config: Any) -> list[dict]:
-    found = []
-    if isinstance(config, dict):
-        if config.get("class_name") == "KerasLayer":
-            found.append(config)
-        for value in config.values():
-            found += _backbones(value)
-    elif isinstance(config, list):
-        for value in config:
-            found += _backbones(value)
-    return found
-
-
 @functools.lru_cache(maxsize=2)
 def rebuild_classifier(folder: str):  # type: ignore[no-untyped-def]
     """``clasificador`` rebuilt; the backbone from the published files, compared weight by weight."""
@@ -107,10 +95,10 @@ def rebuild_classifier(folder: str):  # type: ignore[no-untyped-def]
         raise EvidenceError("`clasificador` no es un modelo de Keras")
     config = meta["config"]
     check_classes(config, {"KerasLayer"})
-    backbones = _backbones(config)
-    if len(backbones) != 1 or not _course_handle((backbones[0].get("config") or {}).get("handle")):
+    backbones = hub_configs(config)  # the KerasLayer configs, as dicts inside ``config``
+    if len(backbones) != 1 or not _course_handle(backbones[0].get("handle")):
         raise EvidenceError("`clasificador` debe usar el backbone del curso (una sola capa hub.KerasLayer)")
-    backbones[0]["config"]["handle"] = local_handle()
+    backbones[0]["handle"] = local_handle()
     tf, hub = _tf_hub()
     try:
         model = tf.keras.models.model_from_json(json.dumps(config), custom_objects={"KerasLayer": hub.KerasLayer})
