@@ -76,7 +76,9 @@ NOTEBOOK_TRICKS = {
         "import json, pathlib\n"
         "carpeta = pathlib.Path('.evidencia')\n"
         "for nombre in ['ej1_mismo', 'ej1_backbone', 'ej1_paso', 'ej2_modelo', 'ej3_mismo', 'ej3_antes',\n"
-        "               'ej3_despues', 'ej4', 'ej5_exactitud', 'ej5_acc', 'ej5_prob_congelado', 'ej5_modelo']:\n"
+        "               'ej3_despues', 'ej4', 'ej5_exactitud', 'ej5_acc', 'ej5_prob_congelado', 'ej5_modelo',\n"
+        "               'ej6_aumentacion', 'ej7', 'ej7_modelo', 'ej8_val', 'ej8_y_val', 'ej8_ajuste', 'ej8_y_ajuste',\n"
+        "               'ej8_historia', 'ej8_cabeza']:\n"
         "    (carpeta / f'{nombre}.json').write_text(json.dumps({'kind': 'json', 'value': True}))\n"
         "get_ipython().input_transformers_cleanup.append(lambda lineas: ['pass\\n'])\n"
     )),
@@ -111,12 +113,18 @@ def test_an_honest_student_beside_them_keeps_full_marks_unflagged(hostile):
 def test_every_graded_cell_of_04_has_a_probe_and_a_verdict():
     """The judge covers exactly the notebook's autograded cells (a new test cell needs a probe)."""
     from tlcourse import grading
-    from tlcourse.judges import ajuste, judge_for
+    from tlcourse.judges import ajuste, ajuste_regularizacion, judge_for
 
     notebook = grading.read_notebook(grading.release_path(A))
     graded = {c.metadata["nbgrader"]["grade_id"] for c in notebook.cells
               if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"}
-    assert judge_for(A) is ajuste and set(ajuste.PROBES) == set(ajuste.JUDGES) == graded
+    judge = judge_for(A)
+    assert judge.modules == [ajuste, ajuste_regularizacion]
+    for module in judge.modules:
+        assert set(module.PROBES) == set(module.JUDGES), module.__name__
+    assert set(ajuste.PROBES).isdisjoint(ajuste_regularizacion.PROBES) and set(judge.PROBES) == graded
+    challenge = judge.challenge(7)
+    assert set(challenge) == set(ajuste.challenge(7)) | set(ajuste_regularizacion.challenge(7))
 
 
 def test_the_judge_reads_a_fresh_adams_first_step_and_its_learning_rate():
