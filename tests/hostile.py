@@ -270,7 +270,9 @@ _NB04 = {
         "import json, pathlib\n"
         "carpeta = pathlib.Path('.evidencia')\n"
         "for nombre in ['ej1_mismo', 'ej1_backbone', 'ej1_paso', 'ej2_modelo', 'ej3_mismo', 'ej3_antes',\n"
-        "               'ej3_despues', 'ej4', 'ej5_exactitud', 'ej5_acc', 'ej5_prob_congelado', 'ej5_modelo']:\n"
+        "               'ej3_despues', 'ej4', 'ej5_exactitud', 'ej5_acc', 'ej5_prob_congelado', 'ej5_modelo',\n"
+        "               'ej6_aumentacion', 'ej7', 'ej7_modelo', 'ej8_val', 'ej8_y_val', 'ej8_ajuste', 'ej8_y_ajuste',\n"
+        "               'ej8_historia', 'ej8_cabeza']:\n"
         "    (carpeta / f'{nombre}.json').write_text(json.dumps({'kind': 'json', 'value': True}))\n"
         "get_ipython().input_transformers_cleanup.append(lambda lineas: ['pass\\n'])\n"
     )),

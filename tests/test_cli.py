@@ -11,7 +11,7 @@ import pytest
 
 from tlcourse import cli, data
 
-COMMANDS = {"doctor", "check", "grade", "models", "results", "finetune-study", "serve", "verify", "splits",
+COMMANDS = {"doctor", "check", "grade", "models", "results", "finetune-study", "augment-study", "serve", "verify", "splits",
             "bench", "kit"}
 #: The only other entry points: the students' own (Spanish, in the kit) and the grader's
 #: internal child processes (a kernel launcher, a judge, a grading job), which no user types.

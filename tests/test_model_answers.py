@@ -19,6 +19,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 CURVES_CSV = REPO / "data" / "results" / "curvas_aprendizaje.csv"
 STUDY_CSV = REPO / "data" / "results" / "ajuste_fino_estudio.csv"  # fine-tuned vs matched control
+AUGMENT_CSV = REPO / "data" / "results" / "aumentacion_estudio.csv"  # with vs without augmentation
 EVOLUTION_CSV = REPO / "data" / "cnn_evolution.csv"
 
 # A Spanish decimal as the notebooks write it: optional sign (minus sign or hyphen), comma.
@@ -86,11 +87,23 @@ def _study_values(study: pd.DataFrame) -> tuple[set[float], set[float]]:
 # ---------------------------------------------------------------------------------------
 # 04: every accuracy-like number of its prose and model answer is in the results files
 # ---------------------------------------------------------------------------------------
-def test_04_numbers_are_in_the_learning_curves(curves, study):
+@pytest.fixture(scope="module")
+def augment() -> pd.DataFrame:
+    return pd.read_csv(AUGMENT_CSV)
+
+
+def _augment_values(augment: pd.DataFrame) -> tuple[set[float], set[float]]:
+    """Accuracies of both arms and spreads, and the gains (mean, min, max), of the augmentation study."""
+    unsigned = {float(v) for v in augment[["without", "with", "without_sd", "with_sd", "gain_sd"]].to_numpy().ravel()}
+    return unsigned, {float(v) for v in augment[["gain", "gain_min", "gain_max"]].to_numpy().ravel()}
+
+
+def test_04_numbers_are_in_the_learning_curves(curves, study, augment):
     accuracies, differences = _curve_values(curves)
     study_unsigned, study_signed = _study_values(study)
-    accuracies |= study_unsigned
-    differences |= study_signed
+    augment_unsigned, augment_signed = _augment_values(augment)
+    accuracies |= study_unsigned | augment_unsigned
+    differences |= study_signed | augment_signed
     wrong = []
     for cell, text in markdown("04_ajuste_fino").items():
         for written, value, decimals in quoted(text):
@@ -103,7 +116,8 @@ def test_04_numbers_are_in_the_learning_curves(curves, study):
                 wrong.append(f"{cell}: {written}")
     assert not wrong, (
         f"04_ajuste_fino quotes numbers that are neither an accuracy of {CURVES_CSV.name} nor a "
-        f"difference between two methods at the same k, nor a number of {STUDY_CSV.name}: {wrong}")
+        f"difference between two methods at the same k, nor a number of {STUDY_CSV.name} or "
+        f"{AUGMENT_CSV.name}: {wrong}")
 
 
 def test_04_quotes_every_study_gain_with_its_spread(study):
@@ -114,6 +128,19 @@ def test_04_quotes_every_study_gain_with_its_spread(study):
                for row in study.round(3).itertuples()
                if f"{spanish(row.gain, 3, sign=True)} ± {spanish(row.gain_sd, 3)}" not in text]
     assert not missing, f"04 must quote each gain of {STUDY_CSV.name} as 'mean ± sd': {missing}"
+
+
+def test_04_quotes_every_augmentation_gain_with_its_spread_and_range(augment):
+    """Each model of the augmentation study: 'mean ± sd' of its gain, its range and both accuracies,
+    rounded as the notebook's table rounds them (``DataFrame.round(3)``)."""
+    text = "\n".join(markdown("04_ajuste_fino").values())
+    missing = []
+    for row in augment.round(3).to_dict("records"):  # ("with" is a Python keyword: no itertuples)
+        quotes = [f"{spanish(row['gain'], 3, sign=True)} ± {spanish(row['gain_sd'], 3)}",
+                  f"de {spanish(row['gain_min'], 3, sign=True)} a {spanish(row['gain_max'], 3, sign=True)}",
+                  spanish(row["without"], 3), spanish(row["with"], 3)]
+        missing += [f"{row['model']}: {q}" for q in quotes if q not in text]
+    assert not missing, f"04 must quote the augmentation study as {AUGMENT_CSV.name} gives it: {missing}"
 
 
 def test_04_label_budget_answer_reads_the_crossing_from_the_curves(curves):

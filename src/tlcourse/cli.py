@@ -7,7 +7,7 @@
   rewrite its model card and manifest from ``metrics.json``).
 * ``results``: recompute the shipped results in ``data/results/`` (learning curves, or
   ``--conditions``: the catálogo/campo comparison).
-* ``finetune-study``: the fine-tuning study behind notebook 04 (``benchmarks/finetuning.md``).
+* ``finetune-study``, ``augment-study``: the studies behind notebook 04 (``benchmarks/``).
 * ``serve``: the classroom hub server for the course models; ``verify``: check ``data/``
   and ``data/hub`` against their checksums.
 * ``splits``: rewrite the fixed few-label subsets and the digits split.
@@ -172,6 +172,13 @@ def _finetune_study(args: argparse.Namespace) -> int:
                          merge=args.merge, list_settings=args.list)
 
 
+def _augment_study(args: argparse.Namespace) -> int:
+    from tlcourse.build.augment_study import study_command
+
+    return study_command(models=args.models, k=args.k, seeds=args.seeds, record_file=args.record,
+                         course=args.course)
+
+
 def _build_parsers(sub: argparse._SubParsersAction) -> None:
     from tlcourse.build.backbone import DEFAULT_EPOCHS, SEED
     from tlcourse.hub import DEFAULT_PORT
@@ -213,6 +220,14 @@ def _build_parsers(sub: argparse._SubParsersAction) -> None:
                        help="records of parallel runs to merge into --record (their runs win)")
     study.add_argument("--list", action="store_true", help="list the settings and exit")
     study.set_defaults(func=_finetune_study)
+    augment = sub.add_parser("augment-study", help="the augmentation study behind notebook 04 (benchmarks/augmentation.json)",
+                             description="Campo's shift as augmentation, with and without, paired arms per seed.")
+    augment.add_argument("--models", default="frozen,scratch", help="comma-separated: frozen, scratch")
+    augment.add_argument("--k", default="50", help="comma-separated images per class (default 50)")
+    augment.add_argument("--seeds", default="", help="comma-separated seeds to run (e.g. 0,1,2)")
+    augment.add_argument("--record", type=Path, default=None, help="JSON record (default benchmarks/augmentation.json)")
+    augment.add_argument("--course", action="store_true", help="write data/results/aumentacion_estudio.csv from the record")
+    augment.set_defaults(func=_augment_study)
     sub.add_parser("verify", help="check data/ and data/hub against their checksums").set_defaults(func=_verify)
     sub.add_parser("splits", help="rewrite data/target_subsets.json and data/digits_split.json"
                    ).set_defaults(func=_splits)

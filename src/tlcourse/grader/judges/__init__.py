@@ -12,6 +12,10 @@ A judge module (one per assignment that has one) defines:
 * ``judge(grade_id, evidence, challenge) -> Verdict``: the decision, from the evidence alone
   (:class:`tlcourse.grader.judging.Evidence`), recomputing what it checks.
 
+An assignment may have several judge modules (a tuple in :data:`JUDGES`): each owns some of
+the graded cells and some challenge keys; :func:`judge_for` combines them into one
+(:class:`Combined`), so the grader sees a single judge either way.
+
 Judges are instructor code: they are not part of the student kit.
 """
 
@@ -19,20 +23,60 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any, Callable
 
-#: assignment id -> judge module (in this package).
-JUDGES = {
+import numpy as np
+
+#: assignment id -> judge module (in this package), or a tuple of modules with disjoint cells.
+JUDGES: dict[str, str | tuple[str, ...]] = {
     "00_entorno": "entorno",
     "01_evolucion_cnn": "cnn_table",
     "02_arquitecturas": "bloques",
     "03_extraccion_caracteristicas": "extraccion",
-    "04_ajuste_fino": "ajuste",
+    "04_ajuste_fino": ("ajuste", "ajuste_regularizacion"),
     "05_tensorflow_hub": "hub_uso",
     "06_proyecto": "proyecto",
 }
 
 
-def judge_for(assignment: str | None) -> ModuleType | None:
-    """The judge module of ``assignment``, or None when its grading is still in-kernel only."""
-    name = JUDGES.get(assignment or "")
-    return importlib.import_module(f"{__name__}.{name}") if name else None
+class Combined:
+    """Several judge modules acting as one: merged ``PROBES`` and ``challenge``; ``judge``
+    asks the module that owns the cell. Cells and challenge keys must not overlap."""
+
+    def __init__(self, modules: list[ModuleType]) -> None:
+        self.modules = modules
+        self.PROBES: dict[str, str] = {}
+        self._owner: dict[str, ModuleType] = {}
+        for module in modules:
+            shared = set(self.PROBES) & set(module.PROBES)
+            if shared:
+                raise ValueError(f"judge modules share graded cells: {sorted(shared)}")
+            self.PROBES.update(module.PROBES)
+            self._owner.update(dict.fromkeys(module.PROBES, module))
+
+    def challenge(self, seed: int) -> dict[str, np.ndarray]:
+        """Every module's challenge for ``seed``, in one dictionary (keys must be disjoint)."""
+        merged: dict[str, np.ndarray] = {}
+        for module in self.modules:
+            arrays = module.challenge(seed)
+            if set(arrays) & set(merged):
+                raise ValueError(f"judge modules share challenge keys: {sorted(set(arrays) & set(merged))}")
+            merged.update(arrays)
+        return merged
+
+    def judge(self, grade_id: str, evidence: Any, reto: dict[str, np.ndarray]) -> Any:
+        """The verdict of the module that owns ``grade_id``."""
+        owner = self._owner.get(grade_id, self.modules[0])
+        decide: Callable[..., Any] = owner.judge
+        return decide(grade_id, evidence, reto)
+
+
+def judge_for(assignment: str | None) -> ModuleType | Combined | None:
+    """The judge of ``assignment`` (a module, or :class:`Combined`), or None when its grading is
+    still in-kernel only."""
+    names = JUDGES.get(assignment or "")
+    if not names:
+        return None
+    if isinstance(names, str):
+        return importlib.import_module(f"{__name__}.{names}")
+    return Combined([importlib.import_module(f"{__name__}.{name}") for name in names])
