@@ -146,4 +146,10 @@ def to_backbone_input(images: np.ndarray) -> np.ndarray:
 
 def features(images: np.ndarray) -> np.ndarray:
     """Features of the published backbone for 32x32 uint8 images, computed in the judge."""
-    return np.asarray(_backbone()[0].predict(to_backbone_input(images), batch_size=500, verbose=0))
+    return features_of_inputs(to_backbone_input(images))
+
+
+def features_of_inputs(inputs: np.ndarray) -> np.ndarray:
+    """Features of the published backbone for inputs already in its convention (float32
+    ``(n, 32, 32, 3)`` in [0, 1]), computed in the judge."""
+    return np.asarray(_backbone()[0].predict(np.asarray(inputs, dtype=np.float32), batch_size=500, verbose=0))
