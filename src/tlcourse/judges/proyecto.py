@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..judging import PASS, Evidence, EvidenceError, Verdict, check_classes, fail
-from ..transfer import LOGITS, PROBABILITIES, output_kind, reference_loss
+from ..transfer import LOGITS, output_kind, reference_loss
 from . import _keras
 from .ajuste import adam_first_step
 from .extraccion import COMPILE_CLASSES, _loss_value
