@@ -157,7 +157,13 @@ def to_backbone_input(images: np.ndarray) -> np.ndarray:
 
 def features(images: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """Features of the published backbone for 32x32 uint8 images, computed in the judge."""
-    x = to_backbone_input(images)
+    return features_of_inputs(to_backbone_input(images), batch_size)
+
+
+def features_of_inputs(inputs: np.ndarray, batch_size: int = 500) -> np.ndarray:
+    """Features of the published backbone for inputs already in its convention (float32
+    ``(n, 32, 32, 3)`` in [0, 1]), computed in the judge by calling the frozen layer directly."""
+    x = np.asarray(inputs, dtype=np.float32)
     layer = _backbone()
     return np.concatenate([np.asarray(layer(x[i:i + batch_size], training=False))
                            for i in range(0, len(x), batch_size)])
