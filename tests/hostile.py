@@ -17,12 +17,8 @@ from dataclasses import dataclass, field
 
 from nbformat import NotebookNode
 
-<<<<<<< HEAD
-from tlcourse.grader import classgrade, grading
-=======
 import corpus_files
 from tlcourse.grader import grading
->>>>>>> h-suite
 
 BLANK, SOLUTION = "en_blanco", "solucion"
 

@@ -39,7 +39,7 @@ def test_slowest_graded_cell_is_read_from_nbclient_timestamps():
 
 
 def test_the_judge_share_is_read_from_the_verdicts_with_its_cpu_time(tmp_path):
-    from tlcourse.verdicts import EVIDENCE_DIR, VERDICTS_FILE
+    from tlcourse.grader.verdicts import EVIDENCE_DIR, VERDICTS_FILE
 
     folder = tmp_path / "03_x"
     (folder / EVIDENCE_DIR).mkdir(parents=True)

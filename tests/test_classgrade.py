@@ -17,20 +17,12 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-<<<<<<< HEAD
-from tlcourse.grader import classgrade, feedback, grading
-from tlcourse import cli
-from tlcourse.build import synthetic
-from tlcourse.grader.execution import ContainedExecute
-from tlcourse.grader.submissions import collect
-=======
 import hostile
 from tlcourse.grader import classgrade, feedback, grading
 from tlcourse import cli
 from tlcourse.build import synthetic
 from tlcourse.grader.execution import ContainedExecute
 from tlcourse.grader.submissions import collect
->>>>>>> h-suite
 
 A = "00_entorno"
 NORMAL = ["alumno00", "alumno01"]

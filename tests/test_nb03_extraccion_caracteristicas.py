@@ -15,12 +15,8 @@ import re
 
 import pytest
 
-<<<<<<< HEAD
-from tlcourse.grader import grading
-=======
 import hostile
 from tlcourse.grader import grading
->>>>>>> h-suite
 from grader_corpus import (  # noqa: F401  (shared fixture and tests, collected here)
     graded, results, test_blank_release_scores_zero, test_each_mistake_loses_only_its_exercise,
     test_each_hostile_submission_is_reported, test_honest_submissions_are_never_flagged,

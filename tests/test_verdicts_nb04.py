@@ -14,12 +14,18 @@ A = "04_ajuste_fino"
 def test_every_graded_cell_of_04_has_a_probe_and_a_verdict():
     """The judge covers exactly the notebook's autograded cells (a new test cell needs a probe)."""
     from tlcourse.grader import grading
-    from tlcourse.grader.judges import ajuste, judge_for
+    from tlcourse.grader.judges import ajuste, ajuste_regularizacion, judge_for
 
     notebook = grading.read_notebook(grading.release_path(A))
     graded = {c.metadata["nbgrader"]["grade_id"] for c in notebook.cells
               if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"}
-    assert judge_for(A) is ajuste and set(ajuste.PROBES) == set(ajuste.JUDGES) == graded
+    judge = judge_for(A)
+    assert judge.modules == [ajuste, ajuste_regularizacion]
+    for module in judge.modules:
+        assert set(module.PROBES) == set(module.JUDGES), module.__name__
+    assert set(ajuste.PROBES).isdisjoint(ajuste_regularizacion.PROBES) and set(judge.PROBES) == graded
+    challenge = judge.challenge(7)
+    assert set(challenge) == set(ajuste.challenge(7)) | set(ajuste_regularizacion.challenge(7))
 
 
 def test_the_judge_reads_a_fresh_adams_first_step_and_its_learning_rate():
