@@ -83,3 +83,16 @@ def test_a_judge_error_on_malformed_evidence_fails_only_its_cell(tmp_path, monke
     result = judging.judge_all("falso", tmp_path, 1)
     assert result["verdicts"]["bien"]["ok"] is True
     assert result["verdicts"]["roto"]["ok"] is False and "KeyError" in result["verdicts"]["roto"]["message"]
+
+
+
+def test_drawn_tables_tell_a_hard_coded_human_error_from_the_table_s():
+    """01 ej3: on every table the judge draws, hard-coding the course's 5.1 % gives another
+    answer than reading the human row (before, about one run in twenty let it through)."""
+    from tlcourse.grader.judges import cnn_table as judge
+    for seed in range(30):
+        reto = judge.challenge(seed)
+        for i in range(3):
+            table = judge._table(reto, f"tabla{i}")
+            hard_coded = judge._first_below(table[table["model"] != judge.HUMAN], 5.1)
+            assert hard_coded != judge._first_below_human(table), f"tabla{i} of seed {seed}"

@@ -55,7 +55,9 @@ def _course_table() -> pd.DataFrame:
 
 def _drawn_table(rng: np.random.Generator) -> pd.DataFrame:
     """The course's milestones, shuffled by year ties kept in order, some dropped, numbers
-    perturbed, and the human reference at a random error."""
+    perturbed, and the human reference at a random error chosen so that the first model
+    below it differs from the one below the course's own human error (an answer that
+    hard-codes 5.1 % fails on every drawn table)."""
     table = _course_table()
     human = table[table["model"] == HUMAN]
     rows = table[table["model"] != HUMAN]
@@ -64,8 +66,12 @@ def _drawn_table(rng: np.random.Generator) -> pd.DataFrame:
     rows["top5_error_pct"] = (rows["top5_error_pct"] * rng.uniform(0.6, 1.4, len(rows))).round(2)
     rows["params"] = (rows["params"] * rng.uniform(0.5, 2.0, len(rows))).round(0)
     rows["model"] = [f"{name} ({i})" for i, name in enumerate(rows["model"])]
+    course_answer = _first_below(rows, float(human["top5_error_pct"].iloc[0]))
     human = human.copy()
-    human["top5_error_pct"] = float(np.round(rng.uniform(2.0, 16.0), 2))
+    for _ in range(100):  # a human error whose answer differs from the course table's 5.1 %
+        human["top5_error_pct"] = float(np.round(rng.uniform(2.0, 16.0), 2))
+        if _first_below(rows, float(human["top5_error_pct"].iloc[0])) != course_answer:
+            break
     return pd.concat([rows, human], ignore_index=True)
 
 
@@ -121,11 +127,16 @@ def _with_columns(table: pd.DataFrame) -> pd.DataFrame:
     return new
 
 
-def _first_below_human(table: pd.DataFrame) -> str | None:
-    human = table.loc[table["model"] == HUMAN, "top5_error_pct"].iloc[0]
-    models = table[table["model"] != HUMAN]
+def _first_below(models: pd.DataFrame, human: float) -> str | None:
+    """The first model by year (ties in table order) whose top-5 error is below ``human``."""
     below = models[models["top5_error_pct"] < human].sort_values("year", kind="stable")
     return below["model"].iloc[0] if len(below) else None
+
+
+def _first_below_human(table: pd.DataFrame) -> str | None:
+    """The reference answer of exercise 3's first query, on a table with its human row."""
+    human = table.loc[table["model"] == HUMAN, "top5_error_pct"].iloc[0]
+    return _first_below(table[table["model"] != HUMAN], human)
 
 
 def _plot_verdict(got: Any, table: pd.DataFrame, x: str, what: str) -> str | None:
