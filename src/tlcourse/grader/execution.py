@@ -40,7 +40,6 @@ import signal
 import sys
 import threading
 import typing as t
-from pathlib import Path
 from time import monotonic
 
 import psutil

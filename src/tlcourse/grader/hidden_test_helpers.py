@@ -2,6 +2,8 @@
 
 Not shipped in the student kit (:mod:`tlcourse.build.kit`): a student could call them instead
 of writing the exercise. Test cells may import them; course-side modules must not.
+:func:`accuracy` is the package's one accuracy function: hidden tests, the judges and the
+build's baselines and studies (``tlcourse.build``) all use it.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from tlcourse.grader.judging import PASS, Evidence, Verdict, fail
+from tlcourse.grader.hidden_test_helpers import accuracy
 
 TOP = "block4_conv1"  # the only layer with weights in the top block (BN aside)
 ADAM_EPSILON, ADAM_BETA_2 = 1e-7, 0.999  # tf_keras Adam defaults
@@ -318,9 +319,6 @@ def _judge_ej4(evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
 
 
 # --------------------------------------------------------------------------- ej5
-def _accuracy(probabilities: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean(np.argmax(probabilities, axis=1) == y))
-
 
 def _test_set() -> tuple[np.ndarray, np.ndarray]:
     """The whole campo test set of the target task, as the backbone's input."""
@@ -334,7 +332,7 @@ def _test_set() -> tuple[np.ndarray, np.ndarray]:
 def _judge_ej5(evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
     got = evidence.value("ej5_exactitud")
     for i in range(3):
-        expected = _accuracy(reto[f"ej5_p{i}"], reto[f"ej5_y{i}"])
+        expected = accuracy(reto[f"ej5_p{i}"], reto[f"ej5_y{i}"])
         if not isinstance(got, list) or len(got) != 3 or not isinstance(got[i], float) or \
                 not abs(got[i] - expected) < 1e-9:
             return fail("exactitud no da la fracción de aciertos de la clase más probable con otras probabilidades.")
@@ -345,14 +343,14 @@ def _judge_ej5(evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
     x_test, y_test = _test_set()
     if not isinstance(frozen_probs, np.ndarray) or frozen_probs.shape != (len(y_test), 5):
         return fail("prob_congelado no son las probabilidades del modelo congelado sobre el conjunto de prueba.")
-    frozen = _accuracy(frozen_probs, y_test)
+    frozen = accuracy(frozen_probs, y_test)
     if abs(accs[0] - frozen) >= 1e-6:
         return fail("acc_congelado no es la exactitud de prob_congelado sobre y_test.")
     model = evidence.keras_model("ej5_modelo")
     # The whole test set, as the in-kernel test: the verdict's tolerance (0.002, 10 images of
     # 5000) is finer than any sample could check. One traced predict, not eager calls per batch.
     probabilities = np.asarray(model.predict(x_test, batch_size=500, verbose=0))
-    tuned = _accuracy(probabilities, y_test)
+    tuned = accuracy(probabilities, y_test)
     if abs(accs[1] - tuned) >= 0.002:
         return fail("acc_ajustado no es la exactitud del modelo ajustado sobre todo el conjunto de prueba.")
     return PASS

@@ -19,6 +19,7 @@ import numpy as np
 from tlcourse.grader.judging import PASS, Evidence, EvidenceError, Verdict, fail
 from tlcourse.model_checks import LOGITS, PROBABILITIES, output_kind, reference_loss
 from tlcourse.grader.judges import _keras
+from tlcourse.grader.hidden_test_helpers import accuracy
 
 #: Held-out test images the judge draws per run, and the accuracy the trained head must reach
 #: (the in-kernel test: 1000 test images, 0.75).
@@ -376,7 +377,7 @@ def _judge_ej6(evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
         return fail("Con validacion=(x_val, y_val) hay que pasarla a fit como validation_data.")
     values = evidence.value("ej6_exactitud")
     for i, got in enumerate(values if isinstance(values, list) and len(values) == len(reto["ej6_w"]) else [None]):
-        expected = float(np.mean(np.argmax(reto["ej6_x"][i] @ reto["ej6_w"][i], axis=1) == reto["ej6_y"][i]))
+        expected = accuracy(reto["ej6_x"][i] @ reto["ej6_w"][i], reto["ej6_y"][i])
         if not (isinstance(got, list) and len(got) == 2 and got[0] is True and isinstance(got[1], float)):
             return fail("exactitud debe devolver un float entre 0 y 1.")
         if not np.isclose(got[1], expected, atol=1e-4):
@@ -389,9 +390,9 @@ def _judge_ej6(evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
     f = _keras.features(x)
     if tuple(head.input_shape) != (None, f.shape[1]) or tuple(head.output_shape) != (None, 5):
         return fail("entrenar no debe cambiar la arquitectura del modelo que recibe.")
-    accuracy = float(np.mean(np.argmax(np.asarray(head(f, training=False)), axis=1) == reto["ej6_permutacion"][y]))
-    if accuracy < MIN_ACCURACY:
-        return fail(f"Con tu función entrenar, la cabeza de referencia acierta solo {accuracy:.3f} en imágenes de "
+    reached = accuracy(head(f, training=False), reto["ej6_permutacion"][y])
+    if reached < MIN_ACCURACY:
+        return fail(f"Con tu función entrenar, la cabeza de referencia acierta solo {reached:.3f} en imágenes de "
                     "prueba: ¿pocas épocas?")
     return PASS
 

@@ -21,6 +21,7 @@ from tlcourse import contract as _c
 from tlcourse.grader.judging import Evidence, EvidenceError, check_classes
 from tlcourse.grader.judges._keras import hub_configs
 from tlcourse.grader.judges.hub_uso import EXPORT_SAMPLE, MIN_ACCURACY
+from tlcourse.grader.hidden_test_helpers import accuracy
 
 
 def _tf_hub():  # type: ignore[no-untyped-def]
@@ -169,7 +170,7 @@ def check(evidence: Evidence, reto: dict[str, np.ndarray], reusable: bool) -> st
     if not np.allclose(mine, reference, atol=1e-5):
         return ("Las predicciones del modelo recargado no coinciden con las de `clasificador`: "
                 "¿exportaste otro modelo, o uno sin entrenar?")
-    accuracy = float(np.mean(mine.argmax(axis=1) == labels[:len(x)]))
-    if reusable and accuracy < MIN_ACCURACY:
-        return f"El modelo exportado acierta solo {accuracy:.2f}: ¿exportaste un modelo sin entrenar?"
+    reached = accuracy(mine, labels[:len(x)])
+    if reusable and reached < MIN_ACCURACY:
+        return f"El modelo exportado acierta solo {reached:.2f}: ¿exportaste un modelo sin entrenar?"
     return None

@@ -31,6 +31,7 @@ from tlcourse.model_checks import LOGITS, output_kind, reference_loss
 from tlcourse.grader.judges import _keras
 from tlcourse.grader.judges.ajuste import adam_first_step
 from tlcourse.grader.judges.extraccion import COMPILE_CLASSES, _loss_value
+from tlcourse.grader.hidden_test_helpers import accuracy
 
 #: ej3: accuracy the head trained by ``entrenar`` must reach on held-out test digits;
 #: share of the training digits the validation part may take.
@@ -338,10 +339,9 @@ def _judge_ej3(evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
     features = _keras.features_of_inputs(images)
     if tuple(head.input_shape) != (None, features.shape[1]) or tuple(head.output_shape) != (None, 10):
         return fail("entrenar no debe cambiar la arquitectura del modelo que recibe.")
-    predicted = np.argmax(np.asarray(head(features, training=False)), axis=1)
-    accuracy = float(np.mean(predicted == reto["ej3_permutacion"][labels]))
-    if accuracy < MIN_ACCURACY_HEAD:
-        return fail(f"Entrenada con tu función, una cabeza de referencia acierta {accuracy:.3f} en dígitos de "
+    reached = accuracy(head(features, training=False), reto["ej3_permutacion"][labels])
+    if reached < MIN_ACCURACY_HEAD:
+        return fail(f"Entrenada con tu función, una cabeza de referencia acierta {reached:.3f} en dígitos de "
                     "prueba retenidos: ¿entrenó de verdad las épocas pedidas?")
     return PASS
 
@@ -409,9 +409,9 @@ def _judge_ej5(evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
         return fail(f"La salida del modelo debe ser (lote, 10), no {model.output_shape}.")
     outputs = np.concatenate([np.asarray(model(images[i:i + 300], training=False))
                               for i in range(0, len(images), 300)])
-    accuracy = float(np.mean(outputs.argmax(axis=1) == reto["ej5_permutacion"][labels]))
-    if accuracy < MIN_ACCURACY:
-        return fail(f"Tu pipeline acierta el {accuracy:.1%} de los dígitos de prueba retenidos: no alcanza el "
+    reached = accuracy(outputs, reto["ej5_permutacion"][labels])
+    if reached < MIN_ACCURACY:
+        return fail(f"Tu pipeline acierta el {reached:.1%} de los dígitos de prueba retenidos: no alcanza el "
                     "umbral. Revisa que prepares los dígitos con el argumento `preparar`, al entrenar y al predecir.")
     seconds = state.get("segundos")
     if not isinstance(seconds, (int, float)) or not 0 <= seconds <= MAX_SECONDS:
