@@ -70,3 +70,16 @@ def test_01_every_drawn_table_tells_each_typical_mistake_from_the_right_answer()
             assert judge._plot_verdict(_points(plotted), table, "year", "año") is None, where
             winners = plotted[plotted["ilsvrc_place_task"].str.startswith(judge.WINNER_PREFIX)]
             assert judge._plot_verdict(_points(winners), table, "year", "año") is not None, where
+
+
+# --------------------------------------------------------------------------- 02_arquitecturas
+def test_02_the_first_receptive_field_row_tells_n_times_k_from_the_formula():
+    """02 errores_2, ej4: ``campo_receptivo = n * k`` equals ``1 + n * (k - 1)`` with one layer;
+    the first drawn row has at least two (before, all six rows had one layer about once in
+    1.8 million runs, and the mistake passed)."""
+    from tlcourse.grader.judges import bloques as judge
+
+    for seed in SEEDS:
+        rows = judge.challenge(seed)["ej4_campo"]
+        n, k = int(rows[0, 0]), int(rows[0, 1]) or 3
+        assert n * k != 1 + n * (k - 1), f"seed {seed}"
