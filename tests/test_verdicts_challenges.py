@@ -9,6 +9,7 @@ of a corpus entry (named in its ``#:`` note) and to the right answer.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from tlcourse.grader import evidence
@@ -83,3 +84,25 @@ def test_02_the_first_receptive_field_row_tells_n_times_k_from_the_formula():
         rows = judge.challenge(seed)["ej4_campo"]
         n, k = int(rows[0, 0]), int(rows[0, 1]) or 3
         assert n * k != 1 + n * (k - 1), f"seed {seed}"
+
+
+# --------------------------------------------------------------------------- 03_extraccion_caracteristicas
+def test_03_a_fresh_logits_head_always_reads_as_logits_and_relu_or_sigmoid_never_do():
+    """03 ej3 and ej5 tell logits from ReLU (errores_c) and sigmoid (errores_b) outputs with
+    ``output_kind`` on the judge's inputs. With positive inputs only, a fresh 2-unit logits head
+    (variantes_a, errores_d's correct ej3) could give only positive outputs and fail (about one
+    run in 1 600; here at seed 8); inputs in pairs x, -x give a head without bias both signs,
+    and scales down to 0.05 keep a saturated sigmoid from summing to 1 on every row."""
+    from tlcourse.grader.judges import extraccion as judge
+    from tlcourse.model_checks import LOGITS, output_kind
+
+    heads = np.random.default_rng(0)
+    for seed in range(150):
+        reto = judge.challenge(seed)
+        for x, units in [(reto["ej3_x"], int(k)) for k in reto["ej3_k"]] + [(reto["ej5_xc"], 5)]:
+            limit = np.sqrt(6 / (x.shape[1] + units))  # GlorotUniform, Keras's default (zero bias)
+            for _ in range(10):
+                logits = (x @ heads.uniform(-limit, limit, (x.shape[1], units)).astype(np.float32)).astype(np.float64)
+                assert output_kind(logits) == LOGITS, f"seed {seed}, {units} units"
+                assert output_kind(np.maximum(logits, 0)) is None, f"seed {seed}"
+                assert output_kind(0.5 * (1 + np.tanh(logits / 2))) is None, f"seed {seed}"
