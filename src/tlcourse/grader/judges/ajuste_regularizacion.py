@@ -40,6 +40,12 @@ PREPROCESSING = ("RandomTranslation", "RandomFlip", "RandomRotation", "RandomZoo
                  "RandomBrightness", "RandomCrop", "RandomHeight", "RandomWidth", "Resizing",
                  "CenterCrop", "GaussianNoise")
 EJ7_FEATURES, EJ7_TRAIN, EJ7_VAL = 40, 40, 200
+#: Relative tolerance between the returned model's validation loss, recomputed by the judge,
+#: and the best recorded ``val_loss``: float32 noise (measured up to 1e-7 for the right code).
+#: Keeping the last epoch's weights (no ``restore_best_weights``) ends ``patience`` epochs past
+#: the best, measured at least 1 % above it on 100 seeds of ej7's task; the 0.2 % allowed
+#: before let that mistake through whenever the loss had flattened that much.
+LOSS_RTOL = 1e-5
 
 PROBES = {
     "test_ej6_aumentacion": (
@@ -127,8 +133,8 @@ def _restored_best(history: Any, loss: float, what: str) -> str | None:
     if val.ndim != 1 or len(val) == 0 or not np.all(np.isfinite(val)):
         return f"{what}: el historial de val_loss está vacío o no es numérico."
     best = int(np.argmin(val))
-    if not math.isclose(loss, float(val[best]), rel_tol=2e-3, abs_tol=1e-4):
-        if math.isclose(loss, float(val[-1]), rel_tol=2e-3, abs_tol=1e-4):
+    if not math.isclose(loss, float(val[best]), rel_tol=LOSS_RTOL, abs_tol=1e-6):
+        if math.isclose(loss, float(val[-1]), rel_tol=LOSS_RTOL, abs_tol=1e-6):
             return (f"{what}: el modelo quedó con los pesos de la última época (pérdida de validación "
                     f"{loss:.4f}), no con los de la mejor ({val[best]:.4f}). Usa restore_best_weights=True.")
         return (f"{what}: la pérdida de validación del modelo devuelto ({loss:.4f}) no es la mínima del "

@@ -104,12 +104,14 @@ def challenge(seed: int) -> dict[str, np.ndarray]:
                             [2, 2, 1, 0, 0, int(rng.integers(0, 3))]])
     h5 = [int(v) * 2 for v in rng.integers(2, 9, size=4)]
     n = int(rng.integers(2, 6)) * 2
+    layers = rng.integers(1, 12, 6)
+    layers[0] = max(int(layers[0]), 2)  # with one layer n·k = 1 + n·(k - 1): one row tells them apart
     return {
         "ej1_conv": conv,
         "ej1_densa": np.column_stack([rng.integers(1, 30000, 6), rng.integers(1, 5000, 6),
                                       [2, 2, 1, 0, 0, int(rng.integers(0, 3))]]),
         "ej3_forma": np.array([int(rng.integers(40, 130)), int(rng.integers(40, 130)), int(rng.integers(1, 5))]),
-        "ej4_campo": np.column_stack([rng.integers(1, 12, 6), [0, 0, *rng.choice([3, 5, 7], 4)]]),
+        "ej4_campo": np.column_stack([layers, [0, 0, *rng.choice([3, 5, 7], 4)]]),
         "ej4_pesos": np.column_stack([rng.integers(1, 6, 4), rng.choice([1, 3, 5, 7], 4), rng.integers(1, 130, 4)]),
         "ej5_forma0": np.array([h5[0], h5[1], int(rng.integers(1, 6))]),
         "ej5_forma1": np.array([h5[2], h5[3], int(rng.integers(1, 6))]),

@@ -26,14 +26,17 @@ PROBES = {
 
 
 def challenge(seed: int) -> dict[str, np.ndarray]:
-    """Random small images and labels; label sets that miss classes at either end."""
+    """Random small images and labels (each label set repeats a label); label sets that miss
+    classes at either end."""
     rng = np.random.default_rng(seed)
     arrays: dict[str, np.ndarray] = {}
     for i in range(3):
         n, h, w = (int(v) for v in rng.integers(2, 12, size=3))
         low = int(rng.integers(0, 100))
         arrays[f"ej1_x{i}"] = rng.integers(low, low + int(rng.integers(1, 150)), size=(n, h, w)).astype(np.uint8)
-        arrays[f"ej1_y{i}"] = rng.integers(0, int(rng.integers(1, 10)), size=n)
+        labels = rng.integers(0, int(rng.integers(1, 10)), size=n)
+        labels[-1] = labels[0]  # a label repeats (n >= 2): counting labels, not distinct ones, never agrees
+        arrays[f"ej1_y{i}"] = labels
         k = int(rng.integers(3, 12))
         present = rng.choice(np.arange(1, k - 1), size=max(1, (k - 2) // 2), replace=False)
         arrays[f"ej2_k{i}"] = np.array(k)

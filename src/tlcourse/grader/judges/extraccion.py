@@ -149,11 +149,25 @@ def _test_images(condition: str):  # type: ignore[no-untyped-def]
     return load_task("target", "test", condition)
 
 
+def _head_inputs(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    """``n`` inputs of size ``d`` for a fresh head, in pairs x, -x, at scales from 0.05 to 20.
+
+    A linear head without activation (zero bias, as Keras builds it) gives every output both
+    signs and values above 1, so it always reads as logits; the rows of moderate scale keep a
+    sigmoid or ReLU output from summing to 1 on every row. With positive inputs at one scale,
+    a 2-unit logits head read as neither in about one run in 1 600; with pairs at that scale
+    alone, a saturated 2-unit sigmoid read as probabilities in about one head in 900.
+    """
+    half = np.abs(rng.normal(size=(n // 2, d))) * np.exp(rng.uniform(np.log(0.05), np.log(20.0), (n // 2, 1)))
+    return np.concatenate([half, -half]).astype(np.float32)
+
+
 def challenge(seed: int) -> dict[str, np.ndarray]:
     """This run's inputs (the kernel sees them; the held-out labels stay in the judge)."""
     rng = np.random.default_rng(seed)
     campo, catalogo = _test_images("campo")[0], _test_images("catalogo")[0]
     d, n6 = int(rng.integers(8, 49)), int(rng.integers(3, 6))
+    ej3_x, ej5_xc = _head_inputs(rng, 128, d), _head_inputs(rng, 64, 16)
     return {
         "ej1_campo": campo[rng.choice(len(campo), int(rng.integers(4, 9)), replace=False)],
         "ej1_catalogo": catalogo[rng.choice(len(catalogo), int(rng.integers(4, 9)), replace=False)],
@@ -161,9 +175,9 @@ def challenge(seed: int) -> dict[str, np.ndarray]:
         "ej2_x": rng.random((8, 32, 32, 3), dtype=np.float32),
         "ej3_d": np.array(d),
         "ej3_k": rng.choice(np.arange(2, 10), 2, replace=False),
-        "ej3_x": (np.abs(rng.normal(size=(128, d))) * 20).astype(np.float32),
+        "ej3_x": ej3_x,
         "ej4_k": np.array(int(rng.choice([2, 3, 4, 6, 7, 8, 9]))),
-        "ej5_xc": (np.abs(rng.normal(size=(64, 16))) * 20).astype(np.float32),
+        "ej5_xc": ej5_xc,
         "ej5_w": rng.normal(0, 0.5, (16, 5)).astype(np.float32),
         "ej5_b": rng.normal(0, 0.1, 5).astype(np.float32),
         "ej5_x": rng.normal(size=(40, 16)).astype(np.float32),
