@@ -36,3 +36,13 @@ def test_manual_cells_count_in_the_maximum(results):
     assert all(scores[gid].max_score > 0 and scores[gid].score == 0 for gid in MANUAL)
 
 
+
+
+def test_validating_on_the_test_set_reads_as_a_spanish_hint(graded):
+    """errores_1 validates on the test digits: the visible test of ej3 says so in Spanish
+    instead of showing only Keras's shape error."""
+    cell = next(c for c in graded.notebooks["errores_1"].cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "test_ej3_entrenar")
+    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors and errors[0]["ename"] == "AssertionError", errors
+    assert "nunca con el conjunto de prueba" in errors[0]["evalue"]
