@@ -41,11 +41,12 @@ PREPROCESSING = ("RandomTranslation", "RandomFlip", "RandomRotation", "RandomZoo
                  "CenterCrop", "GaussianNoise")
 EJ7_FEATURES, EJ7_TRAIN, EJ7_VAL = 40, 40, 200
 #: Relative tolerance between the returned model's validation loss, recomputed by the judge,
-#: and the best recorded ``val_loss``: float32 noise (measured up to 1e-7 for the right code).
+#: and the best recorded ``val_loss``: a thousand times the float32 noise measured for the
+#: right code (up to 1e-7), so batch order or thread count never cost a correct student.
 #: Keeping the last epoch's weights (no ``restore_best_weights``) ends ``patience`` epochs past
 #: the best, measured at least 1 % above it on 100 seeds of ej7's task; the 0.2 % allowed
 #: before let that mistake through whenever the loss had flattened that much.
-LOSS_RTOL = 1e-5
+LOSS_RTOL = 1e-4
 
 PROBES = {
     "test_ej6_aumentacion": (
@@ -133,8 +134,8 @@ def _restored_best(history: Any, loss: float, what: str) -> str | None:
     if val.ndim != 1 or len(val) == 0 or not np.all(np.isfinite(val)):
         return f"{what}: el historial de val_loss está vacío o no es numérico."
     best = int(np.argmin(val))
-    if not math.isclose(loss, float(val[best]), rel_tol=LOSS_RTOL, abs_tol=1e-6):
-        if math.isclose(loss, float(val[-1]), rel_tol=LOSS_RTOL, abs_tol=1e-6):
+    if not math.isclose(loss, float(val[best]), rel_tol=LOSS_RTOL, abs_tol=1e-5):
+        if math.isclose(loss, float(val[-1]), rel_tol=LOSS_RTOL, abs_tol=1e-5):
             return (f"{what}: el modelo quedó con los pesos de la última época (pérdida de validación "
                     f"{loss:.4f}), no con los de la mejor ({val[best]:.4f}). Usa restore_best_weights=True.")
         return (f"{what}: la pérdida de validación del modelo devuelto ({loss:.4f}) no es la mínima del "

@@ -36,7 +36,7 @@ from tlcourse.grader.hidden_test_helpers import accuracy
 #: ej3: accuracy the head trained by ``entrenar`` must reach on held-out test digits;
 #: share of the training digits the validation part may take.
 MIN_ACCURACY_HEAD, VALIDATION_SHARE = 0.70, (0.1, 0.4)
-#: ej5: held-out accuracy of the pipeline and seconds to train it (as the in-kernel test).
+#: ej5: held-out accuracy of the pipeline and CPU seconds to train it (as the in-kernel test: a busy machine adds none).
 MIN_ACCURACY, MAX_SECONDS = 0.80, 30.0
 
 _IMPORTS = ("import time, inspect, numpy as np, tensorflow as tf, tensorflow_hub as hub, tlcourse.hub\n"
@@ -136,10 +136,10 @@ PROBES = {
         "_estado = {}\n"
         "def _ej5():\n"
         "    x, y = digits.train_subset(digits.BUDGET)\n"
-        "    inicio = time.perf_counter()\n"
+        "    inicio = time.process_time()\n"
         "    m = entrenar_pipeline(x.copy(), RETO['ej5_permutacion'][y], preparar=_preparar_ref)\n"
         "    _estado['m'] = m\n"
-        "    return {'keras': isinstance(m, tf.keras.Model), 'segundos': time.perf_counter() - inicio}\n"
+        "    return {'keras': isinstance(m, tf.keras.Model), 'segundos': time.process_time() - inicio}\n"
         "registrar('ej5', _ej5)\n"
         "registrar('ej5_modelo', lambda: _estado['m'])\n"
     ),
@@ -415,7 +415,7 @@ def _judge_ej5(evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
                     "umbral. Revisa que prepares los dígitos con el argumento `preparar`, al entrenar y al predecir.")
     seconds = state.get("segundos")
     if not isinstance(seconds, (int, float)) or not 0 <= seconds <= MAX_SECONDS:
-        return fail(f"Entrenar el pipeline debe tomar como mucho {MAX_SECONDS:.0f} s.")
+        return fail(f"Entrenar el pipeline debe tomar como mucho {MAX_SECONDS:.0f} s de CPU.")
     return PASS
 
 
