@@ -95,7 +95,7 @@ def _tells_rows(rows: pd.DataFrame) -> bool:
     (so a plot of the winners alone misses a point).
     """
     place = rows["ilsvrc_place_task"].fillna("")
-    winners = place.str.startswith(WINNER_PREFIX)
+    winners = _winners(rows)
     error = rows.loc[winners, "top5_error_pct"].to_numpy(dtype=float)
     previous, new = error[:-1], error[1:]
     bases_differ = np.abs(100 * (previous - new) / new - 100 * (previous - new) / previous) > 1
@@ -145,11 +145,16 @@ def _loaded_right(got: Any, expected: pd.DataFrame) -> str | None:
     return None
 
 
+def _winners(table: pd.DataFrame) -> pd.Series:
+    """Which rows won their ILSVRC task (the place starts with ``WINNER_PREFIX``)."""
+    return table["ilsvrc_place_task"].str.startswith(WINNER_PREFIX, na=False)
+
+
 def _with_columns(table: pd.DataFrame) -> pd.DataFrame:
     """The reference answer of exercise 2."""
     new = table.copy()
     new["params_millions"] = new["params"] / 1e6
-    winners = new["ilsvrc_place_task"].str.startswith(WINNER_PREFIX, na=False)
+    winners = _winners(new)
     error = new.loc[winners, "top5_error_pct"]
     previous = error.shift(1)
     new["error_reduction_pct"] = 100 * (previous - error) / previous
