@@ -86,6 +86,106 @@ def test_a_judge_error_on_malformed_evidence_fails_only_its_cell(tmp_path, monke
 
 
 
+def _stream_judge(monkeypatch, calls):
+    """A fake assignment whose cell ``a`` passes when the evidence ``valor`` is 1."""
+    import types
+
+    import tlcourse.grader.judges
+
+    def judge(grade_id, found, reto):
+        calls.append(grade_id)
+        if grade_id == "a":
+            return judging.PASS if found.value("valor") == 1 else judging.fail("no es 1")
+        return judging.PASS
+
+    fake = types.SimpleNamespace(PROBES={"a": "", "b": ""}, challenge=lambda seed: {"semilla": seed}, judge=judge)
+    monkeypatch.setattr(tlcourse.grader.judges, "judge_for", lambda assignment: fake)
+
+
+class _Lines:
+    """stdin for :func:`judging.stream`, running ``before[line]`` just before that line is read."""
+
+    def __init__(self, lines, before=None):
+        self.lines, self.before = list(lines), before or {}
+
+    def readline(self):
+        return self._next() or ""
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = self._next()
+        if line is None:
+            raise StopIteration
+        return line
+
+    def _next(self):
+        if not self.lines:
+            return None
+        line = self.lines.pop(0)
+        self.before.get(line.strip(), lambda: None)()
+        return line
+
+
+def test_the_stream_judge_decides_each_cell_when_announced(tmp_path, monkeypatch):
+    calls = []
+    _stream_judge(monkeypatch, calls)
+    evidence.record(tmp_path, "valor", lambda: 1)
+    result = judging.stream("falso", tmp_path, _Lines(["7\n", "a\n", "fin\n"]))
+    assert result["verdicts"]["a"]["ok"] and result["verdicts"]["b"]["ok"]
+    assert result["judged_early"] == 1 and calls == ["a", "b"]  # b was never announced: judged at fin
+
+
+def test_evidence_changed_after_its_judgement_is_judged_again(tmp_path, monkeypatch):
+    """The verdicts are those of the evidence as it is at the end, as if judged only then."""
+    calls = []
+    _stream_judge(monkeypatch, calls)
+    evidence.record(tmp_path, "valor", lambda: 1)
+    later = {"fin": lambda: evidence.record(tmp_path, "valor", lambda: 2)}
+    result = judging.stream("falso", tmp_path, _Lines(["7\n", "a\n", "b\n", "fin\n"], later))
+    assert result["verdicts"]["a"]["ok"] is False and result["judged_early"] == 0
+    assert calls == ["a", "b", "a", "b"]
+
+
+def test_evidence_missing_when_judged_and_written_later_is_judged_again(tmp_path, monkeypatch):
+    calls = []
+    _stream_judge(monkeypatch, calls)
+    later = {"fin": lambda: evidence.record(tmp_path, "valor", lambda: 1)}
+    result = judging.stream("falso", tmp_path, _Lines(["7\n", "a\n", "fin\n"], later))
+    assert result["verdicts"]["a"]["ok"] is True and result["judged_early"] == 0
+
+
+def test_the_stream_judge_gives_nothing_if_never_asked(tmp_path, monkeypatch):
+    """The grader died before ``fin``: no verdicts (the run is not graded), nothing printed."""
+    _stream_judge(monkeypatch, [])
+    assert judging.stream("falso", tmp_path, _Lines(["7\n", "a\n"])) is None
+
+
+def test_the_seed_never_appears_on_the_stream_judge_s_command_line(tmp_path):
+    """It runs beside the kernel, which could read another process's command line."""
+    from tlcourse.grader.verdicts import judge_command
+
+    command = judge_command("00_entorno", tmp_path, tmp_path, sandbox=False)
+    assert command[-1] == "--stream" and not any(word.isdigit() for word in command)
+
+
+def test_the_judge_started_beside_the_kernel_answers_through_its_pipe(tmp_path):
+    """A real judge process (00_entorno's, no sandbox): seed, a cell, ``fin``, JSON verdicts."""
+    from tlcourse.grader.judges import judge_for
+    from tlcourse.grader.verdicts import JudgeProcess
+
+    evidence.save_challenge(tmp_path, judge_for("00_entorno").challenge(3))
+    judge = JudgeProcess("00_entorno", tmp_path, 3, sandbox=False)
+    judge.tell(next(iter(judge_for("00_entorno").PROBES)))
+    result = judge.result(timeout=300)
+    assert set(result["verdicts"]) == set(judge_for("00_entorno").PROBES)
+    assert not any(v["ok"] for v in result["verdicts"].values())  # no evidence: every cell fails
+    assert all(v["missing"] for v in result["verdicts"].values())
+    assert judge.process.poll() is not None and not judge.scratch.exists()
+    assert str(tmp_path) not in JudgeProcess.running
+
+
 def test_drawn_tables_tell_a_hard_coded_human_error_from_the_table_s():
     """01 ej3: on every table the judge draws, hard-coding the course's 5.1 % gives another
     answer than reading the human row (before, about one run in twenty let it through)."""

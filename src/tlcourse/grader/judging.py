@@ -5,6 +5,12 @@
     {"verdicts": {"<grade_id>": {"ok": true|false, "message": "<Spanish reason>"}},
      "integrity": ["<one-line reason>", ...], "cpu_s": <CPU seconds the judge used>}
 
+``python -m tlcourse.grader.judging ASSIGNMENT EVIDENCE_DIR --stream`` is the same judge started
+beside the kernel (:func:`stream`): it reads the seed, then each grade id whose probe has just
+written its evidence, then ``fin``, one per line on stdin, and judges each cell as soon as it is
+announced, so that TensorFlow's import and most judgements overlap the notebook's execution.
+The seed comes on stdin, never on the command line, which other processes can read.
+
 It reads only what :mod:`tlcourse.grader.evidence` wrote: JSON, ``.npy``/``.npz`` with
 ``allow_pickle=False``, and Keras models as JSON config plus weights, rebuilt with built-in
 layers only (:data:`ALLOWED_CLASSES`; no ``Lambda``, no custom objects, so no code from the
@@ -64,6 +70,24 @@ def fail(message: str) -> Verdict:
     return Verdict(False, message)
 
 
+#: While a cell is judged in stream mode: every evidence file it opened -> its digest then
+#: (None if it was missing). See :func:`stream`.
+_READS: dict[Path, str | None] | None = None
+
+
+def _digest(path: Path) -> str | None:
+    """SHA-256 of a regular file's content, or None when there is none."""
+    import hashlib
+
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
 class Evidence:
     """Read-only access to one run's evidence folder."""
 
@@ -72,6 +96,8 @@ class Evidence:
 
     def _file(self, name: str, max_bytes: int) -> Path:
         path = self.folder / name
+        if _READS is not None and path not in _READS:
+            _READS[path] = _digest(path)
         if path.is_symlink() or not path.is_file():
             raise MissingEvidence(f"falta la evidencia {name}")
         if path.stat().st_size > max_bytes:
@@ -130,6 +156,19 @@ def check_classes(config: Any, extra: set[str]) -> None:
             check_classes(value, extra)
 
 
+def judge_one(module: Any, grade_id: str, evidence: Evidence, challenge: dict[str, Any]) -> dict[str, Any]:
+    """One cell's verdict as a dict; any failure is that cell's 0, never the run's crash."""
+    try:
+        verdict = module.judge(grade_id, evidence, challenge)
+    except MissingEvidence as error:
+        verdict = Verdict(False, f"{error}.", missing=True)
+    except EvidenceError as error:
+        verdict = fail(f"{error}.")
+    except Exception as error:  # noqa: BLE001  (malformed evidence: that cell scores 0, the run goes on)
+        verdict = fail(f"evidencia mal formada ({type(error).__name__}).")
+    return verdict.as_dict()
+
+
 def judge_all(assignment: str, folder: Path, seed: int) -> dict[str, Any]:
     """Every grade cell's verdict, plus the kernel-integrity findings."""
     from tlcourse.grader.judges import judge_for
@@ -139,18 +178,52 @@ def judge_all(assignment: str, folder: Path, seed: int) -> dict[str, Any]:
         return {"verdicts": {}, "integrity": []}
     evidence = Evidence(folder)
     challenge = module.challenge(seed)
-    verdicts = {}
-    for grade_id in module.PROBES:
-        try:
-            verdict = module.judge(grade_id, evidence, challenge)
-        except MissingEvidence as error:
-            verdict = Verdict(False, f"{error}.", missing=True)
-        except EvidenceError as error:
-            verdict = fail(f"{error}.")
-        except Exception as error:  # noqa: BLE001  (malformed evidence: that cell scores 0, the run goes on)
-            verdict = fail(f"evidencia mal formada ({type(error).__name__}).")
-        verdicts[grade_id] = verdict.as_dict()
+    verdicts = {grade_id: judge_one(module, grade_id, evidence, challenge) for grade_id in module.PROBES}
     return {"verdicts": verdicts, "integrity": integrity_findings(evidence)}
+
+
+def stream(assignment: str, folder: Path, lines: Any) -> dict[str, Any] | None:
+    """Judge while the notebook runs: ``lines`` gives the seed, then grade ids as their probes
+    finish, then ``fin``. Returns None if ``lines`` ends without ``fin`` (the grader is gone).
+
+    The result is the one :func:`judge_all` would give at ``fin``: every evidence file a
+    judgement opened is remembered with its digest, and if any of them changed (or appeared)
+    before ``fin``, the early judgements are dropped and every cell is judged again on the
+    final evidence, with the judges' caches cleared.
+    """
+    global _READS
+    from tlcourse.grader.judges import forget, judge_for, warm
+
+    seed = int(lines.readline())
+    module = judge_for(assignment)
+    if module is None:
+        return {"verdicts": {}, "integrity": []}
+    warm(module)  # TensorFlow and the published backbone, before any evidence exists
+    evidence = Evidence(folder)
+    challenge = module.challenge(seed)
+    verdicts: dict[str, dict[str, Any]] = {}
+    reads: dict[Path, str | None] = {}
+    for line in lines:
+        grade_id = line.strip()
+        if grade_id == "fin":
+            break
+        if grade_id in module.PROBES and grade_id not in verdicts:
+            _READS = reads
+            try:
+                verdicts[grade_id] = judge_one(module, grade_id, evidence, challenge)
+            finally:
+                _READS = None
+    else:
+        return None
+    early = len(verdicts)
+    if any(_digest(path) != digest for path, digest in reads.items()):
+        forget()
+        verdicts, early = {}, 0
+    for grade_id in module.PROBES:
+        if grade_id not in verdicts:
+            verdicts[grade_id] = judge_one(module, grade_id, evidence, challenge)
+    ordered = {grade_id: verdicts[grade_id] for grade_id in module.PROBES}
+    return {"verdicts": ordered, "integrity": integrity_findings(evidence), "judged_early": early}
 
 
 def integrity_findings(evidence: Evidence) -> list[str]:
@@ -169,7 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     import time
 
     assignment, folder, seed = (argv if argv is not None else sys.argv[1:])
-    result = judge_all(assignment, Path(folder), int(seed))
+    if seed == "--stream":
+        result = stream(assignment, Path(folder), sys.stdin)
+        if result is None:  # the grader left without asking for the verdicts
+            return 1
+    else:
+        result = judge_all(assignment, Path(folder), int(seed))
     # This process's CPU seconds from its start (imports included): the grader cannot read them
     # itself, since bwrap's monitor leaves without waiting for the sandboxed process.
     result["cpu_s"] = round(time.process_time(), 2)

@@ -12,9 +12,13 @@ kernel:
    notebook, and after each graded cell runs that cell's probe in the kernel: the probe
    evaluates the student's objects on the challenge and writes inert evidence
    (:mod:`tlcourse.grader.evidence`). A first and a last probe record the kernel's machinery.
-2. :class:`ApplyVerdicts` runs the judge in a separate process where no submission code ever
-   ran (``python -m tlcourse.grader.judging``), with the seed kept outside the kernel, and rewrites
-   each graded cell's outputs: a cell the judge rejects gets an error output with the judge's
+2. The judge runs in a separate process where no submission code ever runs
+   (``python -m tlcourse.grader.judging``), with the seed kept outside the kernel.
+   :class:`JudgedExecute` starts it beside the kernel (:class:`JudgeProcess`): it loads
+   TensorFlow while the notebook starts, and judges each graded cell as soon as its probe
+   has written the evidence, so little is left to do once the notebook has run.
+   :class:`ApplyVerdicts` then asks for the verdicts (or runs the judge whole, if it was not
+   started) and rewrites each graded cell's outputs: a cell the judge rejects gets an error output with the judge's
    Spanish reason (nbgrader scores it 0); a cell the judge accepts loses the kernel's error
    outputs (it scores full). The in-kernel messages stay for the student's feedback.
 
@@ -28,6 +32,7 @@ with a read-only view of the evidence, unless grading runs with ``--no-sandbox``
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import secrets
@@ -67,6 +72,88 @@ def _grade_id(cell: NotebookNode) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
+def judge_command(assignment: str, folder: Path, scratch: Path, sandbox: bool, seed: int | None = None) -> list[str]:
+    """``python -m tlcourse.grader.judging`` for one run, in a bubblewrap sandbox of its own
+    unless ``sandbox`` is False. Without ``seed``, the stream mode (the seed then goes on stdin,
+    never on a command line that other processes can read)."""
+    command = [sys.executable, "-m", "tlcourse.grader.judging", assignment, str(folder),
+               "--stream" if seed is None else str(seed)]
+    if not sandbox:
+        return command
+    from tlcourse.grader import sandbox as _sandbox
+
+    # A uid of its own (not the kernel's), a read-only view of the evidence, no network.
+    uid = 100000 + (_sandbox.sandbox_uid() - 100000 + 1) % 100000  # the next uid of the range
+    return _sandbox.bwrap_command(command, workdir=scratch, rundir=scratch, uid=uid,
+                                  read_only=(Path(folder),))
+
+
+def _judge_env() -> dict[str, str]:
+    return {**os.environ, "TLCOURSE_BLOCK_NETWORK": "1"}
+
+
+class JudgeProcess:
+    """The judge of one run, started beside the kernel (``--stream``; see
+    :func:`tlcourse.grader.judging.stream`): told the seed, then each graded cell whose probe
+    has run, then asked for the verdicts."""
+
+    #: Judges started and not yet asked, by evidence folder (at most one per run).
+    running: dict[str, "JudgeProcess"] = {}
+
+    def __init__(self, assignment: str, folder: Path, seed: int, sandbox: bool) -> None:
+        self.folder = str(folder)
+        self.scratch = Path(tempfile.mkdtemp(prefix="tlcourse-judge-"))
+        os.chmod(self.scratch, 0o755)  # the judge's uid must be able to enter it (it writes nothing)
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            judge_command(assignment, folder, self.scratch, sandbox), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_judge_env())
+        JudgeProcess.running[self.folder] = self
+        self.tell(str(seed))
+
+    def tell(self, line: str) -> None:
+        """One line to the judge; a judge that already died is found out by :meth:`result`."""
+        try:
+            assert self.process.stdin is not None
+            self.process.stdin.write(line + "\n")
+            self.process.stdin.flush()
+        except (OSError, ValueError):
+            pass
+
+    def result(self, timeout: float) -> dict[str, t.Any]:
+        """``fin``, then the judge's JSON (raises if it fails or takes over ``timeout`` seconds)."""
+        JudgeProcess.running.pop(self.folder, None)
+        try:
+            self.tell("fin")
+            out, _ = self.process.communicate(timeout=timeout)
+            return json.loads(out.strip().splitlines()[-1])
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Kill the judge if it still runs, and remove its scratch folder."""
+        JudgeProcess.running.pop(self.folder, None)
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    @classmethod
+    def stop_all(cls) -> None:
+        """Stop every judge still waiting (a run that never reached :class:`ApplyVerdicts`)."""
+        for judge in list(cls.running.values()):
+            judge.stop()
+
+
+atexit.register(JudgeProcess.stop_all)
+
+
 class JudgedExecute(ContainedExecute):
     """:class:`ContainedExecute` that also collects the judge's evidence from the kernel."""
 
@@ -76,9 +163,13 @@ class JudgedExecute(ContainedExecute):
         resources = resources if resources is not None else {}
         assignment = resources.get("nbgrader", {}).get("assignment")
         self._judge = judge_for(assignment)
+        self._judge_process: JudgeProcess | None = None
         if self._judge is None:
             return super().preprocess(nb, resources, km)
         folder = Path(resources.get("metadata", {}).get("path") or ".").resolve() / EVIDENCE_DIR
+        leftover = JudgeProcess.running.get(str(folder))
+        if leftover is not None:  # an earlier run of this notebook that never asked for its verdicts
+            leftover.stop()
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
@@ -91,6 +182,10 @@ class JudgedExecute(ContainedExecute):
         self._code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
         resources[_STATE] = {"assignment": assignment, "folder": str(folder), "seed": seed,
                              "probed": self._probed}
+        try:
+            self._judge_process = JudgeProcess(assignment, folder, seed, self.sandbox)
+        except OSError as error:  # ApplyVerdicts runs the judge whole instead
+            self.log.warning("Could not start the judge beside the kernel: %s", error)
         return super().preprocess(nb, resources, km)
 
     def _run_cell(self, cell: NotebookNode, resources: t.Any, index: int) -> None:
@@ -104,6 +199,8 @@ class JudgedExecute(ContainedExecute):
         if gid in judge.PROBES and self._gave_up is None:
             self._probe(judge.PROBES[gid])
             self._probed.append(gid)
+            if self._judge_process is not None:
+                self._judge_process.tell(gid)  # its evidence is written: the judge may decide it now
         if self._code_cells and index == self._code_cells[-1]:
             self._probe("registrar('integridad_fin', __import__('tlcourse.grader.evidence').grader.evidence.kernel_state)")
 
@@ -132,6 +229,7 @@ class ApplyVerdicts(NbGraderPreprocessor):
             return nb, resources
         start = time.perf_counter()
         result = self._run_judge(state)
+        # The wait for the verdicts once the notebook has run (what the judge adds to grading).
         result["judge_s"] = round(time.perf_counter() - start, 2)
         # The CPU seconds the judge reports for itself (None if it failed): on a busy machine
         # its wall time says more about the neighbours than about the judge.
@@ -155,24 +253,20 @@ class ApplyVerdicts(NbGraderPreprocessor):
         return nb, resources
 
     def judge_command(self, state: dict[str, t.Any], scratch: Path) -> list[str]:
-        """``python -m tlcourse.grader.judging``, in a sandbox of its own unless ``sandbox`` is False."""
-        command = [sys.executable, "-m", "tlcourse.grader.judging", state["assignment"], state["folder"], str(state["seed"])]
-        if not self.sandbox:
-            return command
-        from tlcourse.grader import sandbox
-
-        # A uid of its own (not the kernel's), a read-only view of the evidence, no network.
-        uid = 100000 + (sandbox.sandbox_uid() - 100000 + 1) % 100000  # the next uid of the range
-        return sandbox.bwrap_command(command, workdir=scratch, rundir=scratch, uid=uid,
-                                     read_only=(Path(state["folder"]),))
+        """The whole judge for one run (:func:`judge_command` with the seed)."""
+        return judge_command(state["assignment"], Path(state["folder"]), scratch, self.sandbox, state["seed"])
 
     def _run_judge(self, state: dict[str, t.Any]) -> dict[str, t.Any]:
-        env = {**os.environ, "TLCOURSE_BLOCK_NETWORK": "1"}
         try:
+            started = JudgeProcess.running.get(state["folder"])
+            if started is not None:
+                result = started.result(self.judge_timeout)
+                result["judge_total_s"] = round(time.perf_counter() - started.started, 2)
+                return result
             with tempfile.TemporaryDirectory(prefix="tlcourse-judge-") as scratch:
                 os.chmod(scratch, 0o755)  # the judge's uid must be able to enter it (it writes nothing)
                 done = subprocess.run(self.judge_command(state, Path(scratch)), capture_output=True, text=True,
-                                      env=env, timeout=self.judge_timeout)
+                                      env=_judge_env(), timeout=self.judge_timeout)
             return json.loads(done.stdout.strip().splitlines()[-1])
         except Exception as error:  # the judge itself failed: every judged cell fails, visibly
             self.log.error("The judge failed: %s", error)

@@ -12,6 +12,10 @@ A judge module (one per assignment that has one) defines:
 * ``judge(grade_id, evidence, challenge) -> Verdict``: the decision, from the evidence alone
   (:class:`tlcourse.grader.judging.Evidence`), recomputing what it checks.
 
+A judge module may also define ``warm()``: load what every run needs before any evidence exists
+(TensorFlow, the published backbone). The grader starts the judge beside the kernel
+(:func:`tlcourse.grader.judging.stream`), so this work overlaps the notebook's execution.
+
 An assignment may have several judge modules (a tuple in :data:`JUDGES`): each owns some of
 the graded cells and some challenge keys; :func:`judge_for` combines them into one
 (:class:`Combined`), so the grader sees a single judge either way.
@@ -69,6 +73,30 @@ class Combined:
         owner = self._owner.get(grade_id, self.modules[0])
         decide: Callable[..., Any] = owner.judge
         return decide(grade_id, evidence, reto)
+
+
+def _modules(judge: ModuleType | Combined) -> list[ModuleType]:
+    return judge.modules if isinstance(judge, Combined) else [judge]
+
+
+def warm(judge: ModuleType | Combined) -> None:
+    """Run every module's ``warm()`` (those that define one)."""
+    for module in _modules(judge):
+        getattr(module, "warm", lambda: None)()
+
+
+def forget() -> None:
+    """Clear every ``functools`` cache of the judge modules, the evidence-derived ones included
+    (before every cell is judged again on evidence that changed)."""
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith(f"{__name__}."):
+            continue
+        for value in vars(module).values():
+            clear = getattr(value, "cache_clear", None)
+            if callable(clear):
+                clear()
 
 
 def judge_for(assignment: str | None) -> ModuleType | Combined | None:

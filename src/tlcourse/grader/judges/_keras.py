@@ -139,6 +139,12 @@ def _published() -> tuple[np.ndarray, ...]:
     return weights
 
 
+def warm() -> None:
+    """TensorFlow and the published backbone, loaded before any evidence exists (the judge
+    starts beside the kernel: :func:`tlcourse.grader.judges.warm`)."""
+    _published()
+
+
 def published_weights() -> list[np.ndarray]:
     """The published backbone's variables, loaded here (never from the kernel), read once."""
     return list(_published())

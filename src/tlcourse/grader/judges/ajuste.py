@@ -371,3 +371,8 @@ def judge(grade_id: str, evidence: Evidence, reto: dict[str, np.ndarray]) -> Ver
     if decide is None:
         return fail(f"celda sin juez: {grade_id}")
     return decide(evidence, reto)  # errors on malformed evidence fail the cell in judging.judge_all
+
+
+def warm() -> None:
+    """TensorFlow and the published backbone (checked against its manifest), before any evidence exists."""
+    _published()

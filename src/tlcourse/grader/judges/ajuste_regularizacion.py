@@ -24,6 +24,7 @@ graded cells and challenge keys. Every verdict is recomputed from inert evidence
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -237,15 +238,19 @@ def _judge_ej7(evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
 
 
 # --------------------------------------------------------------------------- ej8
+@functools.lru_cache(maxsize=1)
 def pool_features() -> tuple[np.ndarray, np.ndarray]:
-    """Features of the notebook's training pool (K = 50 per class, campo) from the published backbone."""
+    """Features of the notebook's training pool (K = 50 per class, campo) from the published
+    backbone (computed once per judge run; read only)."""
     from tlcourse import data
     from tlcourse.grader.judges.ajuste import _published
 
     x, y = data.target_subset(50, "campo")
     gray = x.astype("float32")[..., None] / 255
     images = np.concatenate([gray, gray, gray], axis=-1)
-    return np.asarray(_published().predict(images, batch_size=500, verbose=0)), y.astype(np.int64)
+    found, labels = np.asarray(_published().predict(images, batch_size=500, verbose=0)), y.astype(np.int64)
+    found.flags.writeable = labels.flags.writeable = False
+    return found, labels
 
 
 def _rows_in(rows: np.ndarray, pool: np.ndarray) -> np.ndarray:
@@ -296,3 +301,9 @@ def judge(grade_id: str, evidence: Evidence, reto: dict[str, np.ndarray]) -> Ver
     if decide is None:
         return fail(f"celda sin juez: {grade_id}")
     return decide(evidence, reto)
+
+
+def warm() -> None:
+    """The training pool's features (TensorFlow and the published backbone with them), before
+    any evidence exists."""
+    pool_features()

@@ -227,3 +227,8 @@ def judge(grade_id: str, evidence: Evidence, reto: dict[str, np.ndarray]) -> Ver
     problem = check(evidence, reto)
     return fail(problem) if problem else PASS
 
+def warm() -> None:
+    """Import TensorFlow before any evidence exists (the judge starts beside the kernel)."""
+    from tlcourse._env import import_tensorflow_quietly
+
+    import_tensorflow_quietly()

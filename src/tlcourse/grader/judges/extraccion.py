@@ -461,3 +461,8 @@ def _decide(grade_id: str, evidence: Evidence, reto: dict[str, np.ndarray]) -> V
 def judge(grade_id: str, evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
     """Each cell checks what its in-kernel test checks (visible and hidden), on this run's inputs."""
     return _decide(grade_id, evidence, reto)
+
+
+def warm() -> None:
+    """TensorFlow, the published backbone and the held-out data, before any evidence exists."""
+    _keras.warm()

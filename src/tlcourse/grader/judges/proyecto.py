@@ -434,3 +434,9 @@ def judge(grade_id: str, evidence: Evidence, reto: dict[str, np.ndarray]) -> Ver
     if decide is None:
         return fail(f"celda sin juez: {grade_id}")
     return decide(evidence, reto)
+
+
+def warm() -> None:
+    """TensorFlow, the published backbone and the held-out data, before any evidence exists."""
+    _keras.warm()
+    _held_out()
