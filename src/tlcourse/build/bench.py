@@ -204,8 +204,9 @@ def time_notebooks(assignments: list[str], workdir: Path) -> dict[str, dict[str,
 
 
 def _judge_seconds(folder: Path) -> tuple[float | None, float | None]:
-    """Wall and CPU seconds the judge took on an autograded submission (None: no judge for it;
-    CPU None: a verdict file written before the judge's CPU time was recorded)."""
+    """Seconds the grader waited for the judge once the notebook had run, and the judge's CPU
+    seconds, on an autograded submission (None: no judge for it; CPU None: a verdict file
+    written before the judge's CPU time was recorded)."""
     from tlcourse.grader.verdicts import EVIDENCE_DIR, VERDICTS_FILE
 
     try:
@@ -491,7 +492,8 @@ def _budget(value: float, budget: float) -> str:
 
 
 def _judge_cell(r: dict[str, Any]) -> str:
-    """The judge's wall time, and its CPU time when recorded (``-``: no judge)."""
+    """The wait for the judge once the notebook has run, and the judge's CPU time when recorded
+    (``-``: no judge). The judge starts beside the kernel, so most of its CPU overlaps the run."""
     if r.get("judge_s") is None:
         return "-"
     return f"{r['judge_s']}; CPU {r['judge_cpu_s']}" if r.get("judge_cpu_s") is not None else f"{r['judge_s']}"
@@ -507,7 +509,7 @@ def _render_notebooks(notebooks: dict[str, Any], reference: dict[str, Any] | Non
              f"execution + {b['autograde_overhead_s']} s, kernel ≤ {b['kernel_memory_mb']} MB; "
              "a figure over its budget is marked **over**.", "",
              "| notebook | execute (s) | × ref | slowest graded cell (s) | autograde (s) | overhead (s) | "
-             "of which judge (s; CPU s) | peak kernel RSS (MB) | solution: autograded cells that lost points |",
+             "judge: wait after the run (s); its CPU (s) | peak kernel RSS (MB) | solution: autograded cells that lost points |",
              "|---|---|---|---|---|---|---|---|---|"]
     for name, r in notebooks.items():
         cell_s = r.get("slowest_graded_cell_s", 0.0)
