@@ -64,7 +64,8 @@ test: setup
 
 # The instructor's build checked from scratch: the course backbone retrained (it must reach the
 # committed accuracy), a smoke build exporting every artefact, and the k = 20 baselines
-# recomputed. About 4 minutes of one core; CI runs it after `make test`.
+# recomputed. About 11 minutes on a slow machine of the kind (7.5 on a faster one); CI runs it
+# after `make test`.
 test-rebuild: setup
 	$(BIN)/python -m pytest -m rebuild $(PYTEST_ARGS)
 

@@ -7,6 +7,8 @@ precomputed; the expected values come from the judge's own reference computation
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import io
 from typing import Any
 
@@ -49,8 +51,14 @@ PROBES = {
 }
 
 
-def _course_table() -> pd.DataFrame:
+@lru_cache(maxsize=1)
+def _read_course_table() -> pd.DataFrame:
     return pd.read_csv(csv_path(), dtype=DTYPES)
+
+
+def _course_table() -> pd.DataFrame:
+    """The course's CSV (read once per process; each caller gets its own copy)."""
+    return _read_course_table().copy()
 
 
 def _drawn_table(rng: np.random.Generator) -> pd.DataFrame:
