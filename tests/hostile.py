@@ -74,7 +74,7 @@ class Trick:
 FIRST_ANSWER = {"00_entorno": "ej1_resumen_datos", "01_evolucion_cnn": "ej1_cargar_tabla",
                 "02_arquitecturas": "ej1_contar_parametros",
                 "03_extraccion_caracteristicas": "ej1_preprocesar",
-                "04_ajuste_fino": "ej1_descongelar_bloque_superior"}
+                "04_ajuste_fino": "ej1_descongelar_bloque_superior", "05_tensorflow_hub": "ej1_cache"}
 
 
 # --------------------------------------------------------------------------- 00 and 01
@@ -306,8 +306,7 @@ def _tricks() -> dict[str, dict[str, Trick]]:
         "evidencia_falsificada": Trick({"ej1_preprocesar": FORGED}),
     })
     tricks["04_ajuste_fino"].update({name: Trick({cell: code}) for name, (cell, code) in _NB04.items()})
-    tricks["05_tensorflow_hub"] = {"exportacion_sin_entrenar": Trick({"ej3_exportar": _UNTRAINED_EXPORT},
-                                                                      base=SOLUTION)}
+    tricks["05_tensorflow_hub"]["exportacion_sin_entrenar"] = Trick({"ej3_exportar": _UNTRAINED_EXPORT}, base=SOLUTION)
     return tricks
 
 
