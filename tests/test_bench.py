@@ -52,3 +52,13 @@ def test_the_judge_share_is_read_from_the_verdicts_with_its_cpu_time(tmp_path):
     assert "| 9.5; CPU 7.25 |" in bench.render(results)
     (folder / EVIDENCE_DIR / VERDICTS_FILE).write_text('{"judge_s": 9.5}')  # recorded before CPU time was
     assert bench._judge_seconds(folder) == (9.5, None)
+
+
+def test_times_are_divided_by_the_mean_of_the_reference_before_and_after():
+    """The machine's speed drifts within the hour: the report says by how much, and uses the mean."""
+    results = _results(50.0, 2.0, 900)
+    results["reference"] = {"seconds": 4.0, "runs": [4.0, 4.1, 3.9]}
+    results["reference_after"] = {"seconds": 6.0, "runs": [6.0, 6.2, 5.9]}
+    text = bench.render(results)
+    assert "divided by 5.0 s" in text and "+50 %" in text and "**6.0 s**" in text
+    assert "| 03_x | 50.0 | 10.0 |" in text

@@ -468,22 +468,39 @@ def render(results: dict[str, Any]) -> str:
              "A load above the core count means other processes competed for the CPU: times are "
              "then slower than on a quiet machine and the 2-worker speed-up is smaller.",
              "", "Regenerate with `make bench` (`python -m tlcourse bench`).", ""]
-    lines += _render_reference(results.get("reference"))
-    lines += _render_notebooks(results.get("notebooks", {}), results.get("reference"))
+    lines += _render_reference(results.get("reference"), results.get("reference_after"))
+    lines += _render_notebooks(results.get("notebooks", {}), _reference_for_notebooks(results))
     lines += _render_class(results.get("class"))
     lines += _render_sandbox(results.get("sandbox"))
     lines += _render_transfer(results.get("transfer"))
     return "\n".join(lines) + "\n"
 
 
-def _render_reference(block: dict[str, Any] | None) -> list[str]:
+def _reference_for_notebooks(results: dict[str, Any]) -> dict[str, Any] | None:
+    """The reference figure the notebook times are divided by: the mean of the runs before and
+    after the notebooks when both exist, else the one before."""
+    before, after = results.get("reference"), results.get("reference_after")
+    if before and after:
+        return {"seconds": round((before["seconds"] + after["seconds"]) / 2, 2)}
+    return before
+
+
+def _render_reference(block: dict[str, Any] | None, after: dict[str, Any] | None = None) -> list[str]:
     if not block:
         return []
-    return ["## Machine speed", "",
-            f"Reference workload (`tlcourse.build.bench.REFERENCE_CODE`: a small CNN trained on fixed data in a "
-            f"fresh process; median of {len(block['runs'])}): **{block['seconds']} s** (runs: "
-            f"{', '.join(str(r) for r in block['runs'])}). The same code on another machine gives its speed "
-            "relative to this one; the column \"× ref\" below is each time divided by this figure.", ""]
+    lines = ["## Machine speed", "",
+             f"Reference workload (`tlcourse.build.bench.REFERENCE_CODE`: a small CNN trained on fixed data in a "
+             f"fresh process; median of {len(block['runs'])}): **{block['seconds']} s** (runs: "
+             f"{', '.join(str(r) for r in block['runs'])}). The same code on another machine gives its speed "
+             "relative to this one; the column \"× ref\" below is each time divided by this figure."]
+    if after:
+        mean = round((block["seconds"] + after["seconds"]) / 2, 2)
+        lines[-1] = lines[-1].replace("divided by this figure.", f"divided by {mean} s, the mean of this "
+                                      "figure and the same workload run again after the notebooks: "
+                                      f"**{after['seconds']} s** (runs: {', '.join(str(r) for r in after['runs'])}); "
+                                      f"the machine's speed changed by {100 * (after['seconds'] / block['seconds'] - 1):+.0f} % "
+                                      "while the notebooks ran.")
+    return lines + [""]
 
 
 def _budget(value: float, budget: float) -> str:
@@ -603,6 +620,8 @@ def run_bench(out: Path, students: int = 20, workers: list[int] | None = None,
     with tempfile.TemporaryDirectory(prefix="tlcourse-bench-") as scratch:
         work = Path(scratch)
         results["notebooks"] = time_notebooks(assignments or available, work)
+        # Again right after the notebooks: machines of this kind change speed within the hour.
+        results["reference_after"] = reference_workload()
         if students > 0:
             results["class"] = class_throughput(class_assignments or available, students,
                                                 workers or [1, 2], work, cell_timeout)
