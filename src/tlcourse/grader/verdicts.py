@@ -105,9 +105,13 @@ class JudgeProcess:
         self.scratch = Path(tempfile.mkdtemp(prefix="tlcourse-judge-"))
         os.chmod(self.scratch, 0o755)  # the judge's uid must be able to enter it (it writes nothing)
         self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            judge_command(assignment, folder, self.scratch, sandbox), stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_judge_env())
+        try:
+            self.process = subprocess.Popen(
+                judge_command(assignment, folder, self.scratch, sandbox), stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_judge_env())
+        except OSError:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            raise
         JudgeProcess.running[self.folder] = self
         self.tell(str(seed))
 
@@ -122,7 +126,6 @@ class JudgeProcess:
 
     def result(self, timeout: float) -> dict[str, t.Any]:
         """``fin``, then the judge's JSON (raises if it fails or takes over ``timeout`` seconds)."""
-        JudgeProcess.running.pop(self.folder, None)
         try:
             self.tell("fin")
             out, _ = self.process.communicate(timeout=timeout)

@@ -139,6 +139,13 @@ def _published() -> tuple[np.ndarray, ...]:
     return weights
 
 
+def warm_tensorflow() -> None:
+    """Import TensorFlow before any evidence exists (the warm-up of judges that need nothing else)."""
+    from tlcourse._env import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+
+
 def warm() -> None:
     """TensorFlow and the published backbone, loaded before any evidence exists (the judge
     starts beside the kernel: :func:`tlcourse.grader.judges.warm`)."""

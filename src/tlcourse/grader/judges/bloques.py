@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from tlcourse.grader.judges import _keras
 from tlcourse.grader.judging import PASS, Evidence, Verdict, fail
 
 #: The probe builds a block as a model on a fresh input: ``Model(x, bloque(x, *args))``.
@@ -227,8 +228,5 @@ def judge(grade_id: str, evidence: Evidence, reto: dict[str, np.ndarray]) -> Ver
     problem = check(evidence, reto)
     return fail(problem) if problem else PASS
 
-def warm() -> None:
-    """Import TensorFlow before any evidence exists (the judge starts beside the kernel)."""
-    from tlcourse._env import import_tensorflow_quietly
 
-    import_tensorflow_quietly()
+warm = _keras.warm_tensorflow  # the judge's warm-up: TensorFlow only

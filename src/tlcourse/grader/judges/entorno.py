@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from tlcourse.grader.judges import _keras
 from tlcourse.grader.judging import PASS, Evidence, Verdict, fail
 
 SUMMARY_KEYS = ("n", "alto", "ancho", "clases", "min", "max")
@@ -119,8 +120,5 @@ def _judge_model(evidence: Evidence) -> Verdict:
         return fail("Debe ser Flatten + una sola Dense(10): 7 850 parámetros.")
     return PASS
 
-def warm() -> None:
-    """Import TensorFlow before any evidence exists (the judge starts beside the kernel)."""
-    from tlcourse._env import import_tensorflow_quietly
 
-    import_tensorflow_quietly()
+warm = _keras.warm_tensorflow  # the judge's warm-up: TensorFlow only
