@@ -12,6 +12,7 @@
 #   make models               rebuild the course hub backbone into data/hub/
 #   make serve                classroom hub server for the course models
 #   make bench                measure times and accuracies into benchmarks/
+#   make bench-loaded         every solution graded while busy processes load the cores (~40 min)
 #   make kit                  the student kit (.zip, no answers) to hand to a class
 #   make doctor               check the environment
 
@@ -27,7 +28,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 WORKERS ?= 2
 
-.PHONY: setup lab test test-rebuild test-fast release check grade models serve bench doctor kit clean
+.PHONY: setup lab test test-rebuild test-fast release check grade models serve bench bench-loaded doctor kit clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -95,6 +96,9 @@ serve: $(STAMP)
 
 bench: setup
 	$(BIN)/python -m tlcourse bench
+
+bench-loaded: setup
+	$(BIN)/python -m tlcourse bench-loaded
 
 kit: $(STAMP)
 	$(BIN)/python -m tlcourse kit $(KIT_ARGS)

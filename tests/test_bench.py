@@ -62,3 +62,46 @@ def test_times_are_divided_by_the_mean_of_the_reference_before_and_after():
     text = bench.render(results)
     assert "divided by 5.0 s" in text and "+50 %" in text and "**6.0 s**" in text
     assert "| 03_x | 50.0 | 10.0 |" in text
+
+
+# --------------------------------------------------------------------------- loaded check
+def _row(student: str, assignment: str, points: dict[str, float]) -> dict[str, str]:
+    return {"student": student, "assignment": assignment, **{e: str(p) for e, p in points.items()}}
+
+
+def _full(assignment: str) -> dict[str, float]:
+    return {e: s.max_score for e, s in bench._solution_points(assignment).items()}
+
+
+def test_loaded_check_names_a_solution_that_lost_points_and_the_loop_that_lost_more():
+    from tlcourse.build import loaded
+
+    a, b = "00_entorno", "01_evolucion_cnn"
+    short = {**_full(b), "ej2": 0.0}
+    rows = [_row("solucion", a, _full(a)), _row("solucion", b, short),
+            _row("bucle", a, {**_full(a), "ej2": 0.0, "ej3": 0.0})]
+    verdicts = loaded._verdicts(rows, [a, b])
+    assert verdicts[a]["full"] and not verdicts[b]["full"] and verdicts[b]["lost"] == ["ej2"]
+    assert verdicts["loop"] == {"lost": ["ej2", "ej3"], "loses_only_its_exercise": False}
+
+
+def test_loaded_check_passes_full_marks_and_a_loop_that_lost_only_its_exercise():
+    from tlcourse.build import loaded
+
+    a = "00_entorno"
+    rows = [_row("solucion", a, _full(a)), _row("bucle", a, {**_full(a), "ej3": 0.0})]
+    verdicts = loaded._verdicts(rows, [a])
+    assert verdicts[a]["full"] and verdicts["loop"]["loses_only_its_exercise"]
+    missing = loaded._verdicts([_row("bucle", a, _full(a))], [a])
+    assert not missing[a]["full"], "a solution with no grade row did not keep its marks"
+
+
+def test_loaded_check_writes_every_solution_and_the_endless_loop(tmp_path):
+    from tlcourse.build import loaded
+
+    loaded.write_submissions(tmp_path, ["00_entorno", "01_evolucion_cnn"])
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.ipynb"))
+    assert written == ["bucle/00_entorno/00_entorno.ipynb", "solucion/00_entorno/00_entorno.ipynb",
+                       "solucion/01_evolucion_cnn/01_evolucion_cnn.ipynb"]
+    loop = (tmp_path / "bucle/00_entorno/00_entorno.ipynb").read_text()
+    assert "while True" in loop

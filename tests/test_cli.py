@@ -12,7 +12,7 @@ import pytest
 from tlcourse import cli, data
 
 COMMANDS = {"doctor", "check", "grade", "models", "results", "finetune-study", "augment-study", "serve", "verify", "splits",
-            "bench", "kit"}
+            "bench", "bench-loaded", "kit"}
 #: The only other entry points: the students' own (Spanish, in the kit) and the grader's
 #: internal child processes (a kernel launcher, a judge, a grading job), which no user types.
 OTHER_ENTRY_POINTS = {"student_check.py", "doctor.py", "grader/_kernel_launcher.py", "grader/judging.py",
@@ -42,7 +42,7 @@ def test_the_makefile_calls_the_one_command_line(repo):
     makefile = (repo / "Makefile").read_text()
     for module in ("tlcourse.build.backbone", "tlcourse.hub", "tlcourse.curves", "tlcourse.data", "tlcourse.digits"):
         assert f"-m {module}" not in makefile, module
-    for command in ("models", "serve", "check", "grade", "bench", "kit", "doctor"):
+    for command in ("models", "serve", "check", "grade", "bench", "bench-loaded", "kit", "doctor"):
         assert f"-m tlcourse {command}" in makefile, command
 
 

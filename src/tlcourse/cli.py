@@ -12,6 +12,7 @@
   and ``data/hub`` against their checksums.
 * ``splits``: rewrite the fixed few-label subsets and the digits split.
 * ``bench``: measure times, throughput and accuracies into ``benchmarks/``.
+* ``bench-loaded``: grade every solution while CPU-bound processes keep the cores busy.
 * ``kit``: build the student kit (a .zip to hand to a class); prints its path last.
 
 The student's own check (Spanish, in the kit) stays ``python -m tlcourse.student_check``.
@@ -108,6 +109,15 @@ def _bench(args: argparse.Namespace) -> int:
               assignments=args.assignment or None, class_assignments=args.class_assignment or None,
               transfer=args.transfer, cell_timeout=args.cell_timeout)
     return 0
+
+
+def _bench_loaded(args: argparse.Namespace) -> int:
+    from tlcourse.build.loaded import run
+
+    result = run(Path(args.out), busy_per_core=args.busy_per_core, assignments=args.assignment or None,
+                 workers=args.workers)
+    print((Path(args.out) / "results.md").read_text())
+    return 0 if result["every_solution_full"] and result["loop_loses_only_its_exercise"] is not False else 1
 
 
 def _kit(args: argparse.Namespace) -> int:
@@ -278,6 +288,15 @@ def _bench_parser(sub: argparse._SubParsersAction) -> None:
                        help="skip the transfer-learning table")
     bench.add_argument("--cell-timeout", type=int, help="per-cell timeout while grading the class")
     bench.set_defaults(func=_bench)
+    loaded = sub.add_parser("bench-loaded", help="grade every solution on a loaded machine (benchmarks/loaded/)",
+                            description="Grade the solution of every notebook and an endless-loop submission as a "
+                                        "class while CPU-bound processes keep every core busy; exit 1 if a solution "
+                                        "lost a point or the loop lost more than its exercise.")
+    loaded.add_argument("--out", default="benchmarks/loaded", help="where results.md/json go")
+    loaded.add_argument("--busy-per-core", type=int, default=4, help="CPU-bound processes per core (default 4)")
+    loaded.add_argument("--assignment", action="append", help="only this notebook (repeatable)")
+    loaded.add_argument("--workers", type=int, help="grading workers (default: one per core)")
+    loaded.set_defaults(func=_bench_loaded)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -76,15 +76,16 @@ def write_class(folder: Path, assignments: list[str], students: int,
         student = f"alumno{number:02d}"
         for assignment in assignments:
             notebook = student_submission(assignment, number)
-            _write(folder, student, assignment, notebook)
+            write_submission(folder, student, assignment, notebook)
     for student, (assignment, kind, exercise) in bad.items():
         notebook, lost = misbehaving(assignment, kind, exercise)
-        _write(folder, student, assignment, notebook)
+        write_submission(folder, student, assignment, notebook)
         affected.setdefault(student, {})[assignment] = lost
     return affected
 
 
-def _write(folder: Path, student: str, assignment: str, notebook: NotebookNode) -> None:
+def write_submission(folder: Path, student: str, assignment: str, notebook: NotebookNode) -> None:
+    """``notebook`` as ``student``'s submission of ``assignment`` (nbgrader's submitted layout)."""
     path = folder / student / assignment / f"{assignment}.ipynb"
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, str(path))
