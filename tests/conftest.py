@@ -47,15 +47,15 @@ def pytest_generate_tests(metafunc):
 
 
 #: Test modules that take longest (each grades whole corpora or classes), longest first, from
-#: `pytest --durations` of the whole suite (2026-12-02), with the hostile submissions since
-#: graded in the corpus modules (test_nb0*_*) and half the damaged notebooks. `make test` runs pytest-xdist with `--dist loadfile
+#: `pytest --durations` of the whole suite (2026-12-03, 68 min run; test_nb06_ since also
+#: holds the manual-grading workflow, about 190 s). `make test` runs pytest-xdist with `--dist loadfile
 #: --no-loadscope-reorder`, which hands modules to the two workers in collection order: putting
 #: the longest first (longest-processing-time scheduling) lets the short ones fill the end,
 #: instead of one long module starting last while the other worker idles.
 LONGEST_FIRST = (
-    "test_nb03_", "test_nb04_", "test_nb02_", "test_classgrade", "test_nb05_", "test_nb06_",
-    "test_dask", "test_grading_damaged", "test_postgres", "test_browser", "test_nb01_",
-    "test_selfcheck", "test_sandbox", "test_manual_grading", "test_nb00_",
+    "test_nb06_", "test_nb04_", "test_nb03_", "test_classgrade", "test_dask", "test_nb02_", "test_nb05_",
+    "test_postgres", "test_grading_damaged", "test_sandbox", "test_browser", "test_nb00_", "test_nb01_",
+    "test_selfcheck",
 )
 
 

@@ -4,7 +4,8 @@ A corpus test module defines ``A`` (the assignment) and imports the fixture and 
 below; the corpus itself is files, ``tests/corpus/<A>/`` (tests/corpus_files.py): answer
 cells per submission, and ``expected.toml`` with the score each must get and the exercises
 it must lose. ``conftest.pytest_generate_tests`` parametrizes ``corpus_entry`` over it.
-Cells whose id starts with ``manual_`` are graded by hand and skipped here.
+Cells whose id starts with ``manual_`` are graded by hand and skipped here; a module's
+``WRITTEN_ANSWERS`` (grade id -> text) fill them in the solution's submission.
 
 The solution's autograde doubles as the notebook's run check: every cell silent on stderr,
 peak kernel memory within budget (no wall-clock check: speed goals live in ``make bench``).
@@ -55,6 +56,8 @@ def graded(request, tmp_path_factory) -> CorpusRun:
     submissions = {name: tricks[name] for name, entry in corpus.items() if entry.flagged}
     submissions.update({name: grading.submission(module.A, overrides=entry.overrides)
                         for name, entry in corpus.items() if not entry.flagged})
+    # Written answers a person grades later (``manual_*``), if the module has any.
+    submissions[SOLUTION] = grading.fill(submissions[SOLUTION], getattr(module, "WRITTEN_ANSWERS", {}))
     submissions[BLANK] = grading.read_notebook(grading.release_path(module.A))
     run = CorpusRun(course)
     for name, notebook in submissions.items():

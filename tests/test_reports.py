@@ -1,7 +1,7 @@
 """Class reports: manual answers that no grader has scored yet are pending, not 0 %.
 
 The gradebook is built with nbgrader's own API in the state autograding leaves a
-submission with written answers (``tests/test_manual_grading.py`` checks that state on a
+submission with written answers (``tests/test_nb06_proyecto.py`` checks that state on a
 real autograde of 06_proyecto: ``auto_score`` None and ``needs_manual_grade`` on the
 ``manual_*`` cells); a grader then scores some of them, as formgrader does.
 """
