@@ -15,7 +15,8 @@ back from the autograded notebooks):
   own threads included, so it loses that exercise, and nothing else).
 
 Plus faster direct tests of the command, the limits inside one kernel, a CPU-bound loop
-that ignores interrupts, and the refusal to grade without a sandbox. The bubblewrap tests are never skipped: CI installs bubblewrap
+that ignores interrupts, a kernel hunting for the judge that runs beside it, and the refusal
+to grade without a sandbox. The bubblewrap tests are never skipped: CI installs bubblewrap
 (``.ci/run``), and without it :func:`test_the_sandbox_works_on_this_machine` fails.
 """
 
@@ -186,6 +187,51 @@ def test_a_cpu_loop_that_ignores_interrupts_costs_only_its_cell(tmp_path):
     assert not [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and
                 p.info["uids"].real == sandbox.sandbox_uid()], "the spinning child survived"
 
+
+
+JUDGE_SEED = 918273645
+#: A cell that hunts for the judge running beside it: its process, its command line and
+#: environment (the seed), its pipe, its scratch folder.
+HUNT = f"""
+import glob, json, os
+seen, seed_hits, pipes = [], 0, []
+for pid in [p for p in os.listdir('/proc') if p.isdigit()]:
+    for part in ('cmdline', 'environ'):
+        try:
+            text = open(f'/proc/{{pid}}/{{part}}', 'rb').read()
+        except OSError:
+            continue
+        seen.append(text.replace(bytes(1), b' ').decode(errors='replace'))
+        seed_hits += b'{JUDGE_SEED}' in text
+    try:
+        pipes += [os.readlink(f'/proc/{{pid}}/fd/{{fd}}') for fd in os.listdir(f'/proc/{{pid}}/fd')]
+    except OSError:
+        pass
+print('CAZA', json.dumps({{'judge': any('judging' in t for t in seen), 'seed': seed_hits,
+                          'scratch': glob.glob('/tmp/tlcourse-judge-*'), 'processes': len(seen) // 2}}))
+"""
+
+
+@pytest.mark.slow
+def test_a_kernel_cannot_find_the_judge_running_beside_it(tmp_path):
+    """The stream judge (its own sandbox, another uid) runs while the kernel does: the kernel
+    sees neither its process nor its seed nor its scratch folder, and the judge still answers."""
+    from tlcourse.grader import evidence
+    from tlcourse.grader.judges import judge_for
+    from tlcourse.grader.verdicts import JudgeProcess
+
+    folder = tmp_path / "evidencia"
+    folder.mkdir()
+    evidence.save_challenge(folder, judge_for(A).challenge(JUDGE_SEED))
+    judge = JudgeProcess(A, folder, JUDGE_SEED, sandbox=True)
+    try:
+        assert psutil.Process(judge.process.pid).is_running()
+        found = json.loads(_text(_run(tmp_path, [HUNT])[0]).split("CAZA ", 1)[1])
+        result = judge.result(timeout=300)
+    finally:
+        judge.stop()
+    assert found == {"judge": False, "seed": 0, "scratch": [], "processes": found["processes"]}, found
+    assert set(result["verdicts"]) == set(judge_for(A).PROBES)
 
 # --------------------------------------------------------------------------- the class
 SPY = '''
