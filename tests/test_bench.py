@@ -105,3 +105,11 @@ def test_loaded_check_writes_every_solution_and_the_endless_loop(tmp_path):
                        "solucion/01_evolucion_cnn/01_evolucion_cnn.ipynb"]
     loop = (tmp_path / "bucle/00_entorno/00_entorno.ipynb").read_text()
     assert "while True" in loop
+
+
+def test_load_sampler_reports_median_and_lowest():
+    from tlcourse.build import loaded
+
+    sampler = loaded.LoadSampler()
+    sampler.samples = [9.5, 2.0, 8.0, 9.0]
+    assert sampler.summary() == {"median": 9.0, "min": 2.0, "samples": 4}

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import threading
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,34 @@ LOOP_EXERCISE = "ej3"
 def _burn() -> None:
     while True:
         pass
+
+
+class LoadSampler:
+    """The one-minute load average, sampled in a thread while the ``with`` block runs."""
+
+    every_s = 10
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self.samples.append(round(os.getloadavg()[0], 2))
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> dict[str, float | int]:
+        """Median and lowest sample, and how many were taken."""
+        values = sorted(self.samples) or [0.0]
+        return {"median": values[len(values) // 2], "min": values[0], "samples": len(self.samples)}
 
 
 def write_submissions(folder: Path, assignments: list[str]) -> None:
@@ -81,11 +110,10 @@ def loaded_check(busy_per_core: int = BUSY_PER_CORE, workdir: Path | None = None
         hogs = [multiprocessing.Process(target=_burn, daemon=True) for _ in range(busy)]
         for hog in hogs:
             hog.start()
+        load = LoadSampler()
         try:
-            time.sleep(5)  # let the load average see them
-            load_before = bench._load()
-            run = grade_class(folder, Path(scratch) / "out", Settings(workers=workers, progress=False))
-            load_after = bench._load()
+            with load:
+                run = grade_class(folder, Path(scratch) / "out", Settings(workers=workers, progress=False))
         finally:
             for hog in hogs:
                 hog.kill()
@@ -95,7 +123,7 @@ def loaded_check(busy_per_core: int = BUSY_PER_CORE, workdir: Path | None = None
                 for r in run.results}
     verdicts = _verdicts(rows, assignments)
     return {"busy_processes": busy, "cores": cpu_count(), "workers": run.workers,
-            "wall_s": round(run.seconds, 1), "load_before": load_before, "load_after": load_after,
+            "wall_s": round(run.seconds, 1), "load_1min": load.summary(),
             "jobs": jobs, "verdicts": verdicts,
             "every_solution_full": all(v["full"] for a, v in verdicts.items() if a != "loop"),
             "loop_loses_only_its_exercise": verdicts.get("loop", {}).get("loses_only_its_exercise")}
@@ -107,8 +135,9 @@ def render(result: dict[str, Any], machine: dict[str, Any]) -> str:
              f"Measured {machine['date_utc']} on {machine['cpus']} CPU cores, {machine['memory_gb']} GB RAM, "
              f"TensorFlow {machine['tensorflow']}, nbgrader {machine['nbgrader']}.", "",
              f"{result['busy_processes']} CPU-bound processes ran beside the grading "
-             f"({result['busy_processes'] // result['cores']} per core); load average "
-             f"{result['load_before']} at the start, {result['load_after']} at the end. "
+             f"({result['busy_processes'] // result['cores']} per core). One-minute load average while "
+             f"grading, sampled every {LoadSampler.every_s} s: median {result['load_1min']['median']}, "
+             f"lowest {result['load_1min']['min']} (it needs about a minute to climb after the start). "
              f"Class grading (`grade_class`, sandbox and judges, {result['workers']} workers) took "
              f"{result['wall_s']} s.", "",
              "| notebook | points | full marks | seconds (job) |", "|---|---|---|---|"]
