@@ -70,7 +70,7 @@ def _row(student: str, assignment: str, points: dict[str, float]) -> dict[str, s
 
 
 def _full(assignment: str) -> dict[str, float]:
-    return {e: s.max_score for e, s in bench._solution_points(assignment).items()}
+    return {e: s.max_score for e, s in bench.solution_points(assignment).items()}
 
 
 def test_loaded_check_names_a_solution_that_lost_points_and_the_loop_that_lost_more():

@@ -219,7 +219,8 @@ def _judge_seconds(folder: Path) -> tuple[float | None, float | None]:
 
 
 # --------------------------------------------------------------------------- class
-def _grades(path: Path) -> list[dict[str, str]]:
+def read_grades(path: Path) -> list[dict[str, str]]:
+    """The rows of a class run's ``grades.csv``."""
     import csv
 
     with path.open() as handle:
@@ -234,13 +235,14 @@ def _bad_checks(rows: list[dict[str, str]]) -> dict[str, bool]:
     names = exercises(BAD_ASSIGNMENT)
     for student, (kind, lost) in BAD_STUDENTS.items():
         row = next((r for r in rows if r["student"] == student and r["assignment"] == BAD_ASSIGNMENT), None)
-        solution = {e: s.max_score for e, s in _solution_points(BAD_ASSIGNMENT).items()}
+        solution = {e: s.max_score for e, s in solution_points(BAD_ASSIGNMENT).items()}
         checks[f"{kind}: loses only {lost}"] = row is not None and all(
             float(row[e]) == (0.0 if e == lost else solution[e]) for e in names)
     return checks
 
 
-def _solution_points(assignment: str) -> dict[str, Any]:
+def solution_points(assignment: str) -> dict[str, Any]:
+    """Points of each exercise of ``assignment`` (autograded cells only), with its maximum."""
     source = grading.read_notebook(grading.source_path(assignment))
     scores = {gid: grading.Score(float(cell.metadata["nbgrader"]["points"]), float(cell.metadata["nbgrader"]["points"]))
               for gid, cell in grading.cells_by_id(source).items()
@@ -286,7 +288,7 @@ def class_throughput(assignments: list[str], students: int, workers: list[int], 
                 run = grade_class(folder, workdir / f"out-{name}", settings)
         else:
             run = grade_class(folder, workdir / f"out-{name}", settings)
-        tables[name] = _grades(run.reports["grades"])
+        tables[name] = read_grades(run.reports["grades"])
         runs[name] = _run_row(run, load)
         if not costs:
             costs = per_notebook_costs(run.results)

@@ -83,7 +83,7 @@ def _verdicts(rows: list[dict[str, str]], assignments: list[str]) -> dict[str, A
 
     found: dict[str, Any] = {}
     for assignment in assignments:
-        maximum = {e: s.max_score for e, s in bench._solution_points(assignment).items()}
+        maximum = {e: s.max_score for e, s in bench.solution_points(assignment).items()}
         row = next((r for r in rows if r["student"] == SOLUTION_STUDENT and r["assignment"] == assignment), None)
         points = {e: float(row[e]) for e in exercises(assignment)} if row else {}
         found[assignment] = {"points": sum(points.values()), "max": sum(maximum.values()),
@@ -91,7 +91,7 @@ def _verdicts(rows: list[dict[str, str]], assignments: list[str]) -> dict[str, A
                              "full": bool(row) and all(points.get(e) == m for e, m in maximum.items())}
     if bench.BAD_ASSIGNMENT in assignments:
         row = next((r for r in rows if r["student"] == LOOP_STUDENT), None)
-        maximum = {e: s.max_score for e, s in bench._solution_points(bench.BAD_ASSIGNMENT).items()}
+        maximum = {e: s.max_score for e, s in bench.solution_points(bench.BAD_ASSIGNMENT).items()}
         lost = [e for e in maximum if row is None or float(row[e]) != maximum[e]]
         found["loop"] = {"lost": lost, "loses_only_its_exercise": lost == [LOOP_EXERCISE]}
     return found
@@ -117,7 +117,7 @@ def loaded_check(busy_per_core: int = BUSY_PER_CORE, workdir: Path | None = None
         finally:
             for hog in hogs:
                 hog.kill()
-        rows = bench._grades(run.reports["grades"])
+        rows = bench.read_grades(run.reports["grades"])
         jobs = {f"{r.student}/{r.assignment}": {"seconds": round(r.seconds, 1), "ok": r.ok,
                                                 "incidents": [list(i) for i in r.incidents]}
                 for r in run.results}
