@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from tlcourse.grader.judging import PASS, Evidence, Verdict, fail
+from tlcourse.grader.judges import _keras
 
 MAX_SHIFT_PX = 6.0      #: campo: the item sits up to 6 pixels from the centre on each axis
 MIN_SHIFT_PX = 2.0      #: the largest shift seen on each axis must reach this (it augments)
@@ -108,20 +109,14 @@ def challenge(seed: int) -> dict[str, np.ndarray]:
 
 
 # --------------------------------------------------------------------------- helpers
-def _tf():  # type: ignore[no-untyped-def]
-    from tlcourse._env import import_tensorflow_quietly
-
-    return import_tensorflow_quietly()
-
-
 def _custom_objects() -> dict[str, Any]:
-    layers = _tf().keras.layers
+    layers = _keras.tf().keras.layers
     return {name: getattr(layers, name) for name in PREPROCESSING if hasattr(layers, name)}
 
 
 def _mean_loss(model: Any, x: np.ndarray, y: np.ndarray) -> float:
     """Mean sparse categorical cross-entropy of ``model`` (inference mode) on ``(x, y)``."""
-    tf = _tf()
+    tf = _keras.tf()
     p = model(x, training=False)
     return float(np.mean(tf.keras.losses.sparse_categorical_crossentropy(y, p).numpy()))
 
@@ -248,7 +243,7 @@ def pool_features() -> tuple[np.ndarray, np.ndarray]:
     x, y = data.target_subset(50, "campo")
     gray = x.astype("float32")[..., None] / 255
     images = np.concatenate([gray, gray, gray], axis=-1)
-    found, labels = np.asarray(_published().predict(images, batch_size=500, verbose=0)), y.astype(np.int64)
+    found, labels = _keras.predict(_published(), images), y.astype(np.int64)
     found.flags.writeable = labels.flags.writeable = False
     return found, labels
 

@@ -14,17 +14,12 @@ import numpy as np
 
 from tlcourse import architectures as arch
 from tlcourse.grader.judging import Evidence, EvidenceError, check_classes
+from tlcourse.grader.judges import _keras
 from tlcourse.grader.judges.bloques import conv_params
 
 #: TensorFlow operations a functional model may apply to its tensors (``tf.concat(...)``, ``y + x``):
 #: a ``TFOpLambda`` names one of these, never code.
 ALLOWED_TF_OPS = frozenset({"concat", "__operators__.add", "math.add", "nn.relu", "math.add_n"})
-
-
-def _tf():  # type: ignore[no-untyped-def]
-    from tlcourse._env import import_tensorflow_quietly
-
-    return import_tensorflow_quietly()
 
 
 def _check_ops(config: Any) -> None:
@@ -46,18 +41,18 @@ def rebuild(evidence: Evidence, name: str):  # type: ignore[no-untyped-def]
     config = evidence.meta(name).get("config")
     check_classes(config, {"TFOpLambda"})  # before TensorFlow: a refused config costs nothing
     _check_ops(config)
-    _tf()
+    _keras.tf()
     from tf_keras.src.layers.core.tf_op_layer import TFOpLambda
 
     return evidence.keras_model(name, custom_objects={"TFOpLambda": TFOpLambda})
 
 
 def _convs(model):  # type: ignore[no-untyped-def]
-    return arch.layers_of_type(model, _tf().keras.layers.Conv2D)
+    return arch.layers_of_type(model, _keras.tf().keras.layers.Conv2D)
 
 
 def _pools(model, kind: str):  # type: ignore[no-untyped-def]
-    return arch.layers_of_type(model, getattr(_tf().keras.layers, kind))
+    return arch.layers_of_type(model, getattr(_keras.tf().keras.layers, kind))
 
 
 def _shape(model, which: str = "output") -> tuple:  # type: ignore[no-untyped-def]
@@ -111,7 +106,7 @@ def check_alexnet(evidence: Evidence, reto: dict[str, np.ndarray]) -> str | None
     pools = _pools(m, "MaxPooling2D")
     if len(pools) != 1 or tuple(pools[0].pool_size) != (3, 3) or tuple(pools[0].strides) != (2, 2):
         return "El max pooling solapado es de 3×3 con paso 2."
-    drop = arch.layers_of_type(m, _tf().keras.layers.Dropout)
+    drop = arch.layers_of_type(m, _keras.tf().keras.layers.Dropout)
     if len(drop) != 1 or not 0 < drop[0].rate < 1:
         return "Falta la capa Dropout (con una tasa entre 0 y 1)."
     x = _random((2, h, w, c), h * w)
@@ -198,7 +193,7 @@ def check_identity(evidence: Evidence, reto: dict[str, np.ndarray]) -> str | Non
     convs = _convs(m)
     if len(convs) != 2 or not all(tuple(k.kernel_size) == (3, 3) and k.filters == c for k in convs):
         return "Si la forma no cambia, el atajo es la identidad: exactamente 2 convoluciones 3×3 de `filtros` filtros."
-    if len(arch.layers_of_type(m, _tf().keras.layers.BatchNormalization)) < 2:
+    if len(arch.layers_of_type(m, _keras.tf().keras.layers.BatchNormalization)) < 2:
         return "Falta BatchNormalization después de cada convolución."
     weights = m.get_weights()
     arch.zero_convolutions(m)
@@ -214,7 +209,7 @@ def check_identity(evidence: Evidence, reto: dict[str, np.ndarray]) -> str | Non
 
 def _projection_problem(m, n: int, c: int, f: int) -> str | None:  # type: ignore[no-untyped-def]
     """The hidden test's projection check: residual branch zero, projection P, BN gamma 2."""
-    tf = _tf()
+    tf = _keras.tf()
     ones = [k for k in _convs(m) if tuple(k.kernel_size) == (1, 1)]
     norms = arch.layers_of_type(m, tf.keras.layers.BatchNormalization)
     arch.batchnorm_as_identity(m)

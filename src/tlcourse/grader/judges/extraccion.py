@@ -330,10 +330,7 @@ def _class_name(entry: Any) -> str:
 
 
 def _loss_value(loss: Any, outputs: np.ndarray, labels: np.ndarray) -> float:
-    from tlcourse._env import import_tensorflow_quietly
-
-    tf = import_tensorflow_quietly()
-    function = tf.keras.losses.get(loss)
+    function = _keras.tf().keras.losses.get(loss)
     return float(np.mean(np.asarray(function(labels, outputs))))
 
 

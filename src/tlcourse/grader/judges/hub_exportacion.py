@@ -19,18 +19,9 @@ import numpy as np
 
 from tlcourse import contract as _c
 from tlcourse.grader.judging import Evidence, EvidenceError, check_classes
-from tlcourse.grader.judges._keras import hub_configs
+from tlcourse.grader.judges._keras import hub_configs, keras3_absent, predict, tf_and_hub
 from tlcourse.grader.judges.hub_uso import EXPORT_SAMPLE, MIN_ACCURACY
 from tlcourse.grader.hidden_test_helpers import accuracy
-
-
-def _tf_hub():  # type: ignore[no-untyped-def]
-    from tlcourse._env import import_tensorflow_quietly
-
-    tf = import_tensorflow_quietly()
-    import tensorflow_hub as hub
-
-    return tf, hub
 
 
 def _safe_relative(name: Any) -> PurePosixPath:
@@ -100,9 +91,10 @@ def rebuild_classifier(folder: str):  # type: ignore[no-untyped-def]
     if len(backbones) != 1 or not _course_handle(backbones[0].get("handle")):
         raise EvidenceError("`clasificador` debe usar el backbone del curso (una sola capa hub.KerasLayer)")
     backbones[0]["handle"] = local_handle()
-    tf, hub = _tf_hub()
+    tf, hub = tf_and_hub()
     try:
-        model = tf.keras.models.model_from_json(json.dumps(config), custom_objects={"KerasLayer": hub.KerasLayer})
+        with keras3_absent():
+            model = tf.keras.models.model_from_json(json.dumps(config), custom_objects={"KerasLayer": hub.KerasLayer})
         layer = next(layer for layer in model.layers if isinstance(layer, hub.KerasLayer))
         published = {v.name: v.numpy() for v in layer.weights}  # just loaded from the course's files
         with np.load(evidence._file("ej3_clasificador.weights.npz", 200_000_000), allow_pickle=False) as stored:
@@ -120,20 +112,20 @@ def rebuild_classifier(folder: str):  # type: ignore[no-untyped-def]
 def _reference(folder: str, seed: int) -> np.ndarray:
     """``clasificador``'s predictions on this run's held-out images."""
     x, _ = held_out({"ej3_semilla": np.array(seed)})
-    return np.asarray(rebuild_classifier(folder).predict(x, batch_size=500, verbose=0))
+    return predict(rebuild_classifier(folder), x)
 
 
 @functools.lru_cache(maxsize=2)
 def _load_export(folder: str):  # type: ignore[no-untyped-def]
     """The exported SavedModel, loaded once (``tf.saved_model.load``: a graph, no Python)."""
-    _, hub = _tf_hub()
+    _, hub = tf_and_hub()
     return hub.load(folder)
 
 
 @functools.lru_cache(maxsize=2)
 def _held_out_predictions(folder: str, seed: int) -> np.ndarray:
     """The exported model's predictions on this run's held-out images, through ``hub.KerasLayer``."""
-    _, hub = _tf_hub()
+    _, hub = tf_and_hub()
     layer = hub.KerasLayer(_load_export(folder), trainable=False)
     x, _ = held_out({"ej3_semilla": np.array(seed)})
     return np.asarray(layer(x))

@@ -364,18 +364,27 @@ def _judge_ej4(evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
         return fail("construir_ajuste_fino no debe cambiar las capas del modelo.")
     if _keras.hub_configs(config)[0].get("trainable") is not True:
         return fail("La base sigue congelada: descongélala con trainable=True.")
-    before, after = _keras.hub_model(evidence, "ej4_antes"), _keras.hub_model(evidence, "ej4_despues")
-    base_before, base_after = _keras.hub_layers(before)[0], _keras.hub_layers(after)[0]
-    if _keras.same_weights(base_after.trainable_weights, [np.asarray(w) for w in base_before.trainable_weights]):
+    before = _keras.hub_model(evidence, "ej4_antes")
+    # The model after the step has the same config (checked above), so its weights, read without
+    # rebuilding it (which would load the backbone's SavedModel once more), come in the order of
+    # ``before.weights``.
+    after = _keras.raw_weights(evidence, "ej4_despues")
+    slot = {id(variable): i for i, variable in enumerate(before.weights)}
+    if len(after) != len(before.weights) or any(
+            np.shape(a) != tuple(v.shape) for a, v in zip(after, before.weights)):
+        return fail("construir_ajuste_fino no debe cambiar las capas del modelo.")
+    base_before = _keras.hub_layers(before)[0]
+    base_after = [after[slot[id(variable)]] for variable in base_before.trainable_weights]
+    if _keras.same_weights(base_after, [np.asarray(w) for w in base_before.trainable_weights]):
         return fail("Tras descongelar la base y llamar a construir_ajuste_fino, un paso de entrenamiento no "
                     "cambió la base: hay que volver a compilar el modelo.")
-    tf = _tf()
+    tf = _keras.tf()
     kernel = _head_kernel(before)
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(
             reto["ej4_y"], before(reto["ej4_x"], training=True)))
     gradient = np.asarray(tape.gradient(loss, kernel))
-    delta = np.asarray(_head_kernel(after)) - np.asarray(kernel)
+    delta = after[slot[id(kernel)]] - np.asarray(kernel)
     if not np.any(delta):
         return fail("Tras construir_ajuste_fino, un paso de entrenamiento no cambió la cabeza.")
     lr, residual = adam_first_step(delta, gradient)
@@ -388,12 +397,6 @@ def _judge_ej4(evidence: Evidence, reto: dict[str, np.ndarray]) -> Verdict:
     if lr < base / 100 * 0.98:
         return fail(f"La tasa {lr:.2g} es más de 100 veces menor que tasa_base={base:.2g}: casi no aprendería.")
     return PASS
-
-
-def _tf():  # type: ignore[no-untyped-def]
-    from tlcourse._env import import_tensorflow_quietly
-
-    return import_tensorflow_quietly()
 
 
 # --------------------------------------------------------------------------- ej5
