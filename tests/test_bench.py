@@ -113,3 +113,20 @@ def test_load_sampler_reports_median_and_lowest():
     sampler = loaded.LoadSampler()
     sampler.samples = [9.5, 2.0, 8.0, 9.0]
     assert sampler.summary() == {"median": 9.0, "min": 2.0, "samples": 4}
+
+
+def test_a_poller_samples_while_its_block_runs_and_stops_after():
+    import time
+
+    class Counter(bench.Poller):
+        every_s = 0.01
+        count = 0
+
+        def sample(self) -> None:
+            self.count += 1
+
+    with Counter() as counter:
+        time.sleep(0.3)
+    seen = counter.count
+    time.sleep(0.1)
+    assert seen >= 2 and counter.count == seen

@@ -35,7 +35,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import psutil
 
@@ -69,33 +69,53 @@ def machine() -> dict[str, Any]:
             "date_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
-class PeakRSS:
-    """Peak resident memory of this process's new descendants (the kernel), polled."""
+class Poller:
+    """Calls :meth:`sample` every ``every_s`` seconds in a thread while the ``with`` block runs.
+
+    Subclasses say what one sample is (:class:`PeakRSS`, :class:`tlcourse.build.loaded.LoadSampler`).
+    """
+
+    every_s = 0.2
 
     def __init__(self) -> None:
-        self.peak_mb = 0.0
-        self._known = {p.pid for p in psutil.Process().children(recursive=True)}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
-    def _poll(self) -> None:
-        while not self._stop.wait(0.2):
-            total = 0
-            for child in psutil.Process().children(recursive=True):
-                if child.pid not in self._known:
-                    try:
-                        total += child.memory_info().rss
-                    except psutil.Error:
-                        pass
-            self.peak_mb = max(self.peak_mb, total / 2**20)
+    def sample(self) -> None:
+        """Take one sample (called from the polling thread)."""
+        raise NotImplementedError
 
-    def __enter__(self) -> PeakRSS:
+    def _poll(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self.sample()
+
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+class PeakRSS(Poller):
+    """Peak resident memory of this process's new descendants (the kernel), polled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.peak_mb = 0.0
+        self._known = {p.pid for p in psutil.Process().children(recursive=True)}
+
+    def sample(self) -> None:
+        """Add up the resident memory of every descendant started since ``__init__``."""
+        total = 0
+        for child in psutil.Process().children(recursive=True):
+            if child.pid not in self._known:
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:
+                    pass
+        self.peak_mb = max(self.peak_mb, total / 2**20)
 
 
 # --------------------------------------------------------------------------- machine speed

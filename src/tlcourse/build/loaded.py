@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import threading
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -38,27 +37,18 @@ def _burn() -> None:
         pass
 
 
-class LoadSampler:
+class LoadSampler(bench.Poller):
     """The one-minute load average, sampled in a thread while the ``with`` block runs."""
 
     every_s = 10
 
     def __init__(self) -> None:
+        super().__init__()
         self.samples: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
 
-    def _poll(self) -> None:
-        while not self._stop.wait(self.every_s):
-            self.samples.append(round(os.getloadavg()[0], 2))
-
-    def __enter__(self) -> LoadSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+    def sample(self) -> None:
+        """Record the one-minute load average now."""
+        self.samples.append(round(os.getloadavg()[0], 2))
 
     def summary(self) -> dict[str, float | int]:
         """Median and lowest sample, and how many were taken."""
