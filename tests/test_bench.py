@@ -130,3 +130,23 @@ def test_a_poller_samples_while_its_block_runs_and_stops_after():
     seen = counter.count
     time.sleep(0.1)
     assert seen >= 2 and counter.count == seen
+
+
+def test_busy_cpu_counts_this_process_spinning():
+    import time
+
+    before, spent = bench.busy_cpu_s(), time.process_time()
+    while time.process_time() - spent < 0.3:
+        pass
+    assert bench.busy_cpu_s() - before >= 0.25
+
+
+def test_the_class_table_says_how_much_a_second_worker_can_add():
+    runs = {name: {"wall_s": 100.0, "notebooks": 40, "throughput_per_min": 2.4, "sum_job_s": 90.0,
+                   "cores_busy": busy, "failed": 0, "incidents": 0, "load_before": [0.1] * 3}
+            for name, busy in (("1", 1.6), ("2", 1.95))}
+    block = {"students": 20, "assignments": ["00_entorno"], "runs": runs, "cores": 2,
+             "speedup_2_vs_1": 1.2, "identical_grades": True}
+    text = "\n".join(bench._render_class(block))
+    assert "| 1 | 100.0 | 40 | 2.4 | 90.0 | 1.6 |" in text
+    assert "One worker kept 1.6 of the 2 cores busy" in text and "at most about 1.25x" in text

@@ -275,8 +275,18 @@ PROJECTION_STUDENTS = 300
 PROJECTION_MACHINES = (1, 2, 4, 8, 16)
 
 
-def _run_row(run: Any, load: list[float]) -> dict[str, Any]:
+def busy_cpu_s() -> float:
+    """CPU seconds the machine's cores have spent busy since boot: user, nice, system and
+    interrupts; not idle, I/O wait, time stolen by the hypervisor, or guests (already in user)."""
+    times = psutil.cpu_times()
+    return sum(getattr(times, field, 0.0) for field in ("user", "nice", "system", "irq", "softirq"))
+
+
+def _run_row(run: Any, load: list[float], busy_s: float) -> dict[str, Any]:
+    """One class run: wall time, throughput, and ``cores_busy``, the mean number of cores the
+    machine kept busy (``busy_s`` / wall: the grading's own use when the bench runs alone)."""
     return {"wall_s": round(run.seconds, 1), "notebooks": len(run.results),
+            "cores_busy": round(busy_s / run.seconds, 2) if run.seconds else None,
             "throughput_per_min": round(run.throughput, 2),
             "sum_job_s": round(sum(r.seconds for r in run.results), 1),
             "failed": sum(not r.ok for r in run.results),
@@ -300,7 +310,7 @@ def class_throughput(assignments: list[str], students: int, workers: list[int], 
     if external:
         plans.append((f"{external} external", external, "external"))
     for name, count, kind in plans:
-        load = _load()
+        load, busy = _load(), busy_cpu_s()
         settings = Settings(workers=count, cell_timeout=cell_timeout)
         if kind == "external":
             with external_cluster(count, workdir / "external") as address:
@@ -309,13 +319,14 @@ def class_throughput(assignments: list[str], students: int, workers: list[int], 
         else:
             run = grade_class(folder, workdir / f"out-{name}", settings)
         tables[name] = read_grades(run.reports["grades"])
-        runs[name] = _run_row(run, load)
+        runs[name] = _run_row(run, load, busy_cpu_s() - busy)
         if not costs:
             costs = per_notebook_costs(run.results)
         print(f"bench class: {name} worker(s): {run.seconds:.0f} s, {run.throughput:.2f} notebooks/min",
               flush=True)
     first = tables[plans[0][0]]
     result: dict[str, Any] = {"students": students, "assignments": assignments, "runs": runs,
+                              "cores": os.cpu_count(),
                               "identical_grades": all(t == first for t in tables.values()),
                               "misbehaving": {s: f"{a}/{k} in {e}" for s, (a, k, e) in bad.items()}}
     if bad:
@@ -572,16 +583,19 @@ def _render_class(block: dict[str, Any] | None) -> list[str]:
     lines = ["## Class grading throughput", "",
              f"{block['students']} synthetic students × {len(block['assignments'])} assignments "
              f"({', '.join(block['assignments'])}).",
-             "", "| workers | wall (s) | notebooks | notebooks/min | sum of job times (s) | failed | incidents | load before |",
-             "|---|---|---|---|---|---|---|---|"]
+             "", "| workers | wall (s) | notebooks | notebooks/min | sum of job times (s) | cores busy (mean) "
+             "| failed | incidents | load before |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for count, r in block["runs"].items():
         lines.append(f"| {count} | {r['wall_s']} | {r['notebooks']} | {r['throughput_per_min']} | "
-                     f"{r['sum_job_s']} | {r['failed']} | {r['incidents']} | {r['load_before']} |")
+                     f"{r['sum_job_s']} | {r.get('cores_busy', '')} | {r['failed']} | {r['incidents']} | "
+                     f"{r['load_before']} |")
     if block.get("reduced"):
         lines += ["", f"**Reduced run**: {block['reduced']}. The acceptance run (20 students × every "
                   "assignment) is `make bench` with no options, on a quiet machine."]
     if "speedup_2_vs_1" in block:
         lines += ["", f"Speed-up of 2 workers over 1: **{block['speedup_2_vs_1']}x** (acceptance: ≥ 1.6x)."]
+        lines += _render_ceiling(block)
     lines.append(f"Identical grades in every run: {'yes' if block['identical_grades'] else 'NO'}.")
     lines += _render_projection(block.get("projection"))
     for student, what in block.get("misbehaving", {}).items():
@@ -589,6 +603,16 @@ def _render_class(block: dict[str, Any] | None) -> list[str]:
     for check, ok in block.get("misbehaving_checks", {}).items():
         lines.append(f"- {check}: {'yes' if ok else 'NO'}")
     return lines + [""]
+
+
+def _render_ceiling(block: dict[str, Any]) -> list[str]:
+    """How much a second worker could add at most: the cores one worker left idle."""
+    one, cores = block["runs"].get("1", {}).get("cores_busy"), block.get("cores") or os.cpu_count()
+    if not one:
+        return []
+    return [f"One worker kept {one} of the {cores} cores busy on average (its kernel's threads and "
+            f"the judge beside it), so a second worker can add at most the idle rest: a speed-up of "
+            f"at most about {cores / one:.2f}x on this machine."]
 
 
 def _render_projection(block: dict[str, Any] | None) -> list[str]:
