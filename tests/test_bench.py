@@ -150,3 +150,20 @@ def test_the_class_table_says_how_much_a_second_worker_can_add():
     text = "\n".join(bench._render_class(block))
     assert "| 1 | 100.0 | 40 | 2.4 | 90.0 | 1.6 |" in text
     assert "One worker kept 1.6 of the 2 cores busy" in text and "at most about 1.25x" in text
+
+
+def _run(execute_s: float, autograde_s: float, cell_s: float, memory_mb: float, lost: list[str]) -> dict:
+    return {"execute_s": execute_s, "autograde_s": autograde_s, "overhead_s": autograde_s - execute_s,
+            "peak_rss_mb": memory_mb, "slowest_graded_cell": f"test_{cell_s}", "slowest_graded_cell_s": cell_s,
+            "judge_s": 0.1, "judge_cpu_s": 5.0, "failing_cells": [], "solution_lost": lost}
+
+
+def test_repeated_runs_give_median_times_and_the_worst_cell_memory_and_losses():
+    """One run whose overhead jumped (another process woke up) moves no reported time."""
+    row = bench.summarise_runs([_run(30.0, 36.0, 2.0, 1500, []), _run(31.0, 47.0, 2.5, 1800, ["test_ej6"]),
+                                _run(29.0, 35.0, 2.1, 1600, [])])
+    assert (row["execute_s"], row["autograde_s"], row["overhead_s"]) == (30.0, 36.0, 6.0)
+    assert (row["slowest_graded_cell_s"], row["slowest_graded_cell"], row["peak_rss_mb"]) == (2.5, "test_2.5", 1800)
+    assert row["solution_lost"] == ["test_ej6"] and row["repeats"] == 3
+    page = bench.render({**_results(30.0, 2.0, 1800), "notebooks": {"03_x": row}})
+    assert "medians of 3 runs" in page and "| 6.0 |" in page

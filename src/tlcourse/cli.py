@@ -107,7 +107,7 @@ def _bench(args: argparse.Namespace) -> int:
 
     run_bench(Path(args.out), students=args.students, workers=args.workers,
               assignments=args.assignment or None, class_assignments=args.class_assignment or None,
-              transfer=args.transfer, cell_timeout=args.cell_timeout)
+              transfer=args.transfer, cell_timeout=args.cell_timeout, repeats=args.repeats)
     return 0
 
 
@@ -287,6 +287,8 @@ def _bench_parser(sub: argparse._SubParsersAction) -> None:
     bench.add_argument("--no-transfer", dest="transfer", action="store_false",
                        help="skip the transfer-learning table")
     bench.add_argument("--cell-timeout", type=int, help="per-cell timeout while grading the class")
+    bench.add_argument("--repeats", type=int, default=3,
+                       help="execute/autograde pairs per notebook; medians are reported (default 3)")
     bench.set_defaults(func=_bench)
     loaded = sub.add_parser("bench-loaded", help="grade every solution on a loaded machine (benchmarks/loaded/)",
                             description="Grade the solution of every notebook and an endless-loop submission as a "
