@@ -166,4 +166,4 @@ def test_repeated_runs_give_median_times_and_the_worst_cell_memory_and_losses():
     assert (row["slowest_graded_cell_s"], row["slowest_graded_cell"], row["peak_rss_mb"]) == (2.5, "test_2.5", 1800)
     assert row["solution_lost"] == ["test_ej6"] and row["repeats"] == 3
     page = bench.render({**_results(30.0, 2.0, 1800), "notebooks": {"03_x": row}})
-    assert "medians of 3 runs" in page and "| 6.0 |" in page
+    assert "medians of 3 runs" in page and "alternating order" in page and "| 6.0 |" in page
