@@ -167,3 +167,10 @@ def test_repeated_runs_give_median_times_and_the_worst_cell_memory_and_losses():
     assert row["solution_lost"] == ["test_ej6"] and row["repeats"] == 3
     page = bench.render({**_results(30.0, 2.0, 1800), "notebooks": {"03_x": row}})
     assert "medians of 3 runs" in page and "alternating order" in page and "| 6.0 |" in page
+
+
+def test_bench_refuses_zero_repeats_before_measuring_anything(tmp_path, capsys):
+    from tlcourse import cli
+
+    assert cli.main(["bench", "--repeats", "0", "--out", str(tmp_path / "b")]) == 2
+    assert "--repeats must be at least 1" in capsys.readouterr().err and not (tmp_path / "b").exists()

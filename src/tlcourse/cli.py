@@ -105,6 +105,9 @@ def summary(run) -> str:  # type: ignore[no-untyped-def]
 def _bench(args: argparse.Namespace) -> int:
     from tlcourse.build.bench import run_bench
 
+    if args.repeats < 1:
+        print(f"error: --repeats must be at least 1 (got {args.repeats}); nothing was measured", file=sys.stderr)
+        return 2
     run_bench(Path(args.out), students=args.students, workers=args.workers,
               assignments=args.assignment or None, class_assignments=args.class_assignment or None,
               transfer=args.transfer, cell_timeout=args.cell_timeout, repeats=args.repeats)

@@ -264,6 +264,8 @@ def time_notebooks(assignments: list[str], workdir: Path,
                    repeats: int = NOTEBOOK_REPEATS) -> dict[str, dict[str, Any]]:
     """Execution and autograde seconds (and peak kernel memory) of each solution: ``repeats``
     interleaved pairs per notebook, summarised by :func:`summarise_runs`."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, not {repeats}")
     course = grading.ScratchCourse(workdir / "course", assignments)
     results = {}
     for assignment in assignments:
