@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 import tempfile
 import threading
 import time
@@ -147,7 +148,6 @@ def reference_workload(repeats: int = REFERENCE_REPEATS) -> dict[str, Any]:
     The same code on another machine gives its speed relative to this one: divide any time
     of this report by ``seconds`` to compare machines.
     """
-    import statistics
     import subprocess
     import sys
 
@@ -201,12 +201,6 @@ def execute(path: Path, timeout: int = 600) -> tuple[float, list[str], Any]:
 NOTEBOOK_REPEATS = 3
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def _time_once(assignment: str, course: Any, student: str, autograde_first: bool = False) -> dict[str, Any]:
     """One plain execution of the solution and one autograde of it as ``student``, in either
     order (alternating the order cancels a machine that speeds up or slows down steadily)."""
@@ -242,7 +236,7 @@ def summarise_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
     every cell that lost points or failed in any run."""
     def median_of(key: str, digits: int = 1) -> float | None:
         values = [r[key] for r in runs if r.get(key) is not None]
-        return round(_median(values), digits) if values else None
+        return round(statistics.median(values), digits) if values else None
 
     slowest = max(runs, key=lambda r: r["slowest_graded_cell_s"])
     return {
@@ -513,8 +507,6 @@ def _kernel_ready_s(manager_class: type, workdir: Path) -> float:
 
 def sandbox_startup(repeats: int = 5) -> dict[str, Any]:
     """Kernel ready with vs without the sandbox: medians of ``repeats`` alternating starts."""
-    import statistics
-
     from tlcourse.grader.execution import LimitedKernelManager
     from tlcourse.grader.sandbox import SandboxedKernelManager, status
 
