@@ -147,6 +147,36 @@ def test_failure_reason_skips_nbgrader_generic_epilogue():
     assert classgrade.failure_reason(log).startswith("nbformat.reader.NotJSONError")
 
 
+def test_a_rerun_clears_scratch_that_a_killed_run_still_writes(tmp_path):
+    """A killed run's leftover process still writes in ``.work``; the rerun starts anyway."""
+    import subprocess
+    import sys
+
+    work = tmp_path / "out" / ".work"
+    deep = work / "dask-scratch-space" / "worker-x" / "curso"
+    deep.mkdir(parents=True)
+    for index in range(200):
+        (deep / f"f{index}").write_text("x")
+    writer = subprocess.Popen([sys.executable, "-c", (
+        "import time, os\n"
+        "end = time.monotonic() + 4\n"
+        "while time.monotonic() < end:\n"
+        "    try:\n"
+        "        open(f'n{time.monotonic_ns()}', 'w').close()\n"
+        "    except OSError:\n"
+        "        pass\n")], cwd=deep)
+    try:
+        import time
+
+        time.sleep(0.5)
+        classgrade.clear_scratch(work)  # the old rmtree raised "Directory not empty" here
+        assert not work.exists()
+    finally:
+        writer.wait(timeout=60)
+    classgrade.clear_scratch(work)  # once the leftover is gone, nothing of it remains
+    assert sorted(p.name for p in work.parent.iterdir()) == []
+
+
 @pytest.mark.slow
 def test_a_stuck_worker_is_killed_replaced_and_its_job_scored_zero(tmp_path, monkeypatch):
     """Also: with TLCOURSE_DB_URL set (PostgreSQL in real use), the merge goes there."""

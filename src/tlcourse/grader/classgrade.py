@@ -555,6 +555,20 @@ def no_submissions_message(submissions: Path, assignments: list[str], skipped: l
     return "\n".join(lines)
 
 
+def clear_scratch(work: Path) -> None:
+    """Remove the scratch folder ``work`` left by earlier runs, never failing on it.
+
+    A run that was killed can leave grading processes that still write there for a moment
+    (each stops once it sees its worker gone). The folder is renamed aside first, so this
+    run starts on an empty one; what cannot be removed yet is removed by a later run.
+    """
+    stale = sorted(work.parent.glob(f"{work.name}-old-*"))
+    if work.exists():
+        stale.append(work.rename(work.with_name(f"{work.name}-old-{uuid.uuid4().hex[:8]}")))
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _grade_class(submissions: Path, out: Path, settings: Settings, assignments: list[str] | None,
                  regexp: str | None, keep_work: bool) -> ClassRun:
     from tlcourse.grader import reports
@@ -573,8 +587,7 @@ def _grade_class(submissions: Path, out: Path, settings: Settings, assignments: 
     version = grading_version(settings)
     done, todo = already_graded(jobs, db_url, version, out) if settings.resume else ([], jobs)
     work = out / ".work"
-    if work.exists():
-        shutil.rmtree(work)
+    clear_scratch(work)
     with SharedGradebook(db_url) as target:
         graded = run_jobs(todo, work, used, settings, on_result=partial(store, target, out=out, version=version))
     results = sorted(done + graded, key=lambda r: r.key)
@@ -583,6 +596,6 @@ def _grade_class(submissions: Path, out: Path, settings: Settings, assignments: 
                    sandbox_detail=sandbox_detail, resumed=len(done))
     run.reports = reports.write_all(out / "reports", db_url, used, results)
     run.reports["sandbox"] = write_sandbox_report(out / "reports", run)
-    if not keep_work and work.exists():
-        shutil.rmtree(work, ignore_errors=True)
+    if not keep_work:
+        clear_scratch(work)
     return run
