@@ -5,8 +5,9 @@ kernel dies in ej1. Graded (1) in-process on a LocalCluster; (2) through a separ
 ``dask scheduler`` and two ``dask worker`` processes started here, by the CLI, while the
 test kills one worker in the middle of a job; (3) by a client killed after its first grade,
 then rerun. Plus a worker holding a different course version, refused before any grading,
-and fast units (fingerprint, idempotent merge, resume rows). Every process a test starts
-runs in its own session and is killed by its process group at the end.
+and fast units (fingerprint, idempotent merge, resume rows, a grading process that outlives
+its worker). Every process a test starts runs in its own session and is killed by its
+process group at the end.
 """
 
 from __future__ import annotations
@@ -217,6 +218,40 @@ def local(tmp_path_factory):
                                    progress=False)
     run = classgrade.grade_class(root / "in", root / "out", settings, assignments=[A])
     return {"root": root, "run": run, "grades": _grades(run.db_url)}
+
+
+_ORPHAN = """
+import subprocess, sys, time
+from tlcourse.grader.gradejob import _die_with_parent
+_die_with_parent()
+kernel = subprocess.Popen(["sleep", "300"], start_new_session=True)  # as a kernel: own session
+print(kernel.pid, flush=True)
+time.sleep(300)
+"""
+
+
+def test_a_grading_process_and_its_kernels_end_when_their_worker_is_killed():
+    """A killed worker (or client) leaves no grading process or kernel running on its own."""
+    import psutil
+
+    worker = subprocess.Popen([sys.executable, "-c", (
+        "import subprocess, sys\n"
+        f"job = subprocess.Popen([sys.executable, '-c', {_ORPHAN!r}], start_new_session=True,\n"
+        "                       stdout=subprocess.PIPE, text=True)\n"
+        "print(job.pid, job.stdout.readline().strip(), flush=True)\n"
+        "job.wait()\n")], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    job, kernel = (psutil.Process(int(pid)) for pid in worker.stdout.readline().split())
+    try:
+        worker.kill()
+        worker.wait(timeout=60)
+        gone, alive = psutil.wait_procs([job, kernel], timeout=30)
+        assert alive == [], f"still running after their worker was killed: {alive}"
+    finally:
+        for process in (job, kernel):
+            try:
+                process.kill()
+            except psutil.Error:
+                pass
 
 
 @pytest.mark.slow
