@@ -64,6 +64,18 @@ def test_times_are_divided_by_the_mean_of_the_reference_before_and_after():
     assert "| 03_x | 50.0 | 10.0 |" in text
 
 
+
+def test_the_course_total_is_judged_only_when_every_notebook_was_timed():
+    from tlcourse.grader.classgrade import course_assignments
+
+    subset = bench.render(_results(200.0, 2.0, 900))
+    assert "Whole course" not in subset and "Only 1 of the course's" in subset
+    row = _results(60.0, 2.0, 900)["notebooks"]["03_x"]
+    results = _results(60.0, 2.0, 900)
+    results["notebooks"] = {name: dict(row) for name in course_assignments()}
+    whole = bench.render(results)
+    assert f"Whole course, top to bottom: **{60.0 * len(course_assignments())} (over 360)** s" in whole
+
 # --------------------------------------------------------------------------- loaded check
 def _row(student: str, assignment: str, points: dict[str, float]) -> dict[str, str]:
     return {"student": student, "assignment": assignment, **{e: str(p) for e, p in points.items()}}

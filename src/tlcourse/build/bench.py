@@ -626,9 +626,19 @@ def _render_notebooks(notebooks: dict[str, Any], reference: dict[str, Any] | Non
     failing = {name: r["failing_cells"] for name, r in notebooks.items() if r.get("failing_cells")}
     for name, cells in failing.items():
         lines.append(f"\nNote: the solution {name} had failing cells while measured: {', '.join(cells)}.")
+    return lines + ["", _total_line(notebooks, b["course_s"]), ""]
+
+
+def _total_line(notebooks: dict[str, Any], budget: float) -> str:
+    """The course's execution time beside its budget; for a subset, its sum without a verdict."""
+    from tlcourse.grader.classgrade import course_assignments
+
     total = round(sum(r["execute_s"] for r in notebooks.values()), 1)
-    lines += ["", f"Whole course, top to bottom: {_budget(total, b['course_s'])} s (budget {b['course_s']} s).", ""]
-    return lines
+    course = course_assignments()
+    if set(course) <= set(notebooks):
+        return f"Whole course, top to bottom: {_budget(total, budget)} s (budget {budget} s)."
+    return (f"Only {len(notebooks)} of the course's {len(course)} notebooks were timed: {total} s together "
+            f"(the {budget} s budget is for the whole course).")
 
 
 def _render_class(block: dict[str, Any] | None) -> list[str]:
