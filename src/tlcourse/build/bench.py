@@ -637,7 +637,7 @@ def _total_line(notebooks: dict[str, Any], budget: float) -> str:
     course = course_assignments()
     if set(course) <= set(notebooks):
         return f"Whole course, top to bottom: {_budget(total, budget)} s (budget {budget} s)."
-    return (f"Only {len(notebooks)} of the course's {len(course)} notebooks were timed: {total} s together "
+    return (f"Timed here: {len(notebooks)} of the course's {len(course)} notebooks, {total} s together "
             f"(the {budget} s budget is for the whole course).")
 
 
